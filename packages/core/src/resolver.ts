@@ -47,7 +47,12 @@ export interface Resolver extends AsyncIterable<ResolverState> {
   readonly target: string;
   /** The latest published state, or undefined before the first successful list. */
   readonly current: ResolverState | undefined;
-  /** Resolves with the first synced state (at once if there is one). */
+  /**
+   * Resolves with the first synced state (at once if there is one). Rejects with
+   * {@link ResolveTimeoutError} after `timeoutMs`, with the signal's reason on abort, with
+   * {@link ClosedError} on close, and at once with a `SourceError` marked `permanent` that
+   * arrives before the first sync (retrying cannot fix it; the resolver keeps trying anyway).
+   */
   ready(options?: ReadyOptions): Promise<ResolverState>;
   /**
    * Calls `listener` with the current state (if any) and then with each new one. Returns the
@@ -142,6 +147,7 @@ class WatchingResolver implements Resolver {
   ready(options: ReadyOptions = {}): Promise<ResolverState> {
     if (this.#closed) return Promise.reject(new ClosedError(`resolver for ${this.target}`));
     if (this.#published) return Promise.resolve(this.#published);
+    if (this.#error instanceof SourceError && this.#error.permanent) return Promise.reject(this.#error);
     const { signal, timeoutMs } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<ResolverState>((resolve, reject) => {
@@ -385,6 +391,11 @@ class WatchingResolver implements Resolver {
 
   #fail(error: WayfinderError): void {
     this.#error = error;
+    // Before the first sync, an error that retrying cannot fix (bad credentials, a port name the
+    // service does not have) fails `ready()` at once; the resolver itself keeps trying.
+    if (!this.#synced && error instanceof SourceError && error.permanent) {
+      for (const w of [...this.#readyWaiters]) w.reject(error);
+    }
     if (this.#synced && !this.#stale) {
       this.#stale = true;
       this.#schedulePublish();
