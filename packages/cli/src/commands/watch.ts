@@ -21,6 +21,8 @@ export const watchCommand: Command = async (args, io) => {
   const count = intOption('count', values.count, Number.POSITIVE_INFINITY);
   const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 30_000);
   const resolver = createResolver({ target, schemes: cliSchemes, env: io.env });
+  const stop = () => void resolver.close();
+  io.signal.addEventListener('abort', stop, { once: true });
   try {
     await resolver.ready({ timeoutMs, signal: io.signal });
     let printed = 0;
@@ -34,6 +36,7 @@ export const watchCommand: Command = async (args, io) => {
     }
     return 0;
   } finally {
+    io.signal.removeEventListener('abort', stop);
     await resolver.close();
   }
 };
