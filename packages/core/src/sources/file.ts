@@ -22,35 +22,36 @@ const fileSchema = z.union([
  */
 export function fileSource(file: string, label = `file://${file}`): Source {
   const absolute = path.resolve(file);
-  const read = async (): Promise<ListResult> => {
+  const read = async (signal?: AbortSignal): Promise<ListResult> => {
+    signal?.throwIfAborted();
     let text: string;
     try {
       const info = await stat(absolute);
       if (info.size > MAX_ENDPOINTS_FILE_BYTES) throw new SourceError(label, `${absolute} is ${info.size} bytes, over the ${MAX_ENDPOINTS_FILE_BYTES}-byte limit`);
-      text = await readFile(absolute, 'utf8');
+      text = await readFile(absolute, { encoding: 'utf8', ...(signal ? { signal } : {}) });
     } catch (error) {
-      if (error instanceof WayfinderError) throw error;
+      if (error instanceof WayfinderError || signal?.aborted) throw error;
       throw new SourceError(label, `cannot read ${absolute}: ${(error as Error).message}`, { cause: error });
     }
     return { ...parseEndpointsFile(text, absolute, label), refreshAfterMs: Number.POSITIVE_INFINITY };
   };
   return {
     describe: () => label,
-    list: read,
+    list: (context) => read(context.signal),
     watch(_cursor: string | undefined, context: SourceContext): AsyncIterable<WatchEvent> {
       return watchFile(absolute, read, context);
     },
   };
 }
 
-async function* watchFile(absolute: string, read: () => Promise<ListResult>, context: SourceContext): AsyncIterable<WatchEvent> {
+async function* watchFile(absolute: string, read: (signal?: AbortSignal) => Promise<ListResult>, context: SourceContext): AsyncIterable<WatchEvent> {
   const name = path.basename(absolute);
   const events = watchFs(path.dirname(absolute), { signal: context.signal, persistent: false });
   try {
     for await (const change of events) {
       if (change.filename !== null && change.filename !== name) continue;
       try {
-        const listed = await read();
+        const listed = await read(context.signal);
         yield { type: 'snapshot', endpoints: listed.endpoints, ...(listed.revision ? { revision: listed.revision } : {}) };
       } catch (error) {
         // A file caught mid-write or made invalid: report it, keep the last good set, keep watching.

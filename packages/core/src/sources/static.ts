@@ -12,7 +12,10 @@ export function staticSource(target: string, endpoints: readonly Endpoint[]): So
   const list = Object.freeze([...endpoints]);
   return {
     describe: () => target,
-    list: async () => ({ endpoints: list, revision: '1', refreshAfterMs: Number.POSITIVE_INFINITY }),
+    list: async ({ signal }) => {
+      signal.throwIfAborted();
+      return { endpoints: list, revision: '1', refreshAfterMs: Number.POSITIVE_INFINITY };
+    },
   };
 }
 
