@@ -15,6 +15,8 @@ export * from './dns/index.js';
 export * from './registry/index.js';
 export * from './k8s/index.js';
 export * from './etcd/index.js';
+export * from './register.js';
+export * from './registration.js';
 
 /** Every scheme of this package: `dns-srv`, `dns`, `registry+http(s)`, `k8s`, `etcd`. */
 export const adapterSchemes: SchemeMap = Object.freeze({ ...dnsSchemes, ...registrySchemes, ...k8sSchemes, ...etcdSchemes });
