@@ -8,3 +8,4 @@ export { EtcdStatusError } from './gateway.js';
 
 /** Schemes served by this adapter: `etcd://host:port[,host:port…]/key-prefix`. */
 export const etcdSchemes: SchemeMap = Object.freeze({ etcd: etcdSourceFactory });
+export { registerEtcd, type EtcdRegisterOptions, DEFAULT_ETCD_TTL_SECONDS, DEFAULT_ETCD_DRAIN_MS } from './register.js';
