@@ -63,6 +63,7 @@ async function ask(options: DnsQuerierOptions, server: DnsServer, name: string, 
   const once = async (protocol: 'udp' | 'tcp'): Promise<DnsResponse> => {
     const id = Math.floor(context.random() * 0x10000) & 0xffff;
     let bytes: Buffer;
+    context.signal.throwIfAborted();
     try {
       bytes = await options.transport.exchange({
         server,
