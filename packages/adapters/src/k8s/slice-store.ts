@@ -1,0 +1,84 @@
+import type { Endpoint } from '@wayfinder/core';
+import { mergeDuplicates, type PortChoice, type SliceContribution } from './parse.js';
+
+/** What applying one slice did to the merged set. */
+export interface SliceChanges {
+  readonly upsert: Endpoint[];
+  readonly remove: string[];
+}
+
+/**
+ * The endpoints of one Service, merged from all its EndpointSlices. Each slice's contribution is
+ * kept apart, with an index from endpoint id to the slices that list it, so an update of one
+ * slice touches only that slice's endpoints (and the few other slices that list the same
+ * address during a move), never the other slices.
+ */
+export interface SliceStore {
+  /** Replaces (or, with `null`, deletes) one slice; returns the merged endpoints it changed. */
+  apply(sliceName: string, contribution: SliceContribution | null): SliceChanges;
+  /** Every merged endpoint (O(N); used after a list). */
+  endpoints(): Endpoint[];
+  /** Port choices of the slices that list endpoints, for the missing-port message. */
+  portChoices(): PortChoice[];
+  readonly sliceCount: number;
+}
+
+export function createSliceStore(): SliceStore {
+  const slices = new Map<string, SliceContribution>();
+  const byId = new Map<string, Map<string, Endpoint>>();
+
+  const merged = (id: string): Endpoint | undefined => {
+    const sources = byId.get(id);
+    if (!sources || sources.size === 0) return undefined;
+    if (sources.size === 1) return sources.values().next().value;
+    // Order by slice name so the merge never depends on arrival order.
+    return mergeDuplicates([...sources.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, e]) => e));
+  };
+
+  return {
+    apply(sliceName, contribution) {
+      const before = slices.get(sliceName);
+      const touched = new Set<string>();
+      if (before) {
+        for (const id of before.endpoints.keys()) {
+          touched.add(id);
+          const sources = byId.get(id)!;
+          sources.delete(sliceName);
+          if (sources.size === 0) byId.delete(id);
+        }
+      }
+      if (contribution) {
+        slices.set(sliceName, contribution);
+        for (const [id, endpoint] of contribution.endpoints) {
+          touched.add(id);
+          let sources = byId.get(id);
+          if (!sources) byId.set(id, (sources = new Map()));
+          sources.set(sliceName, endpoint);
+        }
+      } else {
+        slices.delete(sliceName);
+      }
+      // Every endpoint the slice lists is upserted, changed or not: a watch event replayed after
+      // a resumed watch then still reaches the resolver (which drops unchanged snapshots).
+      const upsert: Endpoint[] = [];
+      const remove: string[] = [];
+      for (const id of touched) {
+        const e = merged(id);
+        if (e) upsert.push(e);
+        else remove.push(id);
+      }
+      return { upsert, remove };
+    },
+    endpoints() {
+      const out: Endpoint[] = [];
+      for (const id of byId.keys()) out.push(merged(id)!);
+      return out;
+    },
+    portChoices() {
+      return [...slices.values()].map((s) => s.port);
+    },
+    get sliceCount() {
+      return slices.size;
+    },
+  };
+}
