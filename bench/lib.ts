@@ -96,3 +96,12 @@ export function blackhole(value: unknown): void {
 export function _hole(): unknown {
   return hole;
 }
+
+/**
+ * Keeps the process alive until the returned function is called. Wayfinder's timers and watches
+ * never hold a process open, so a benchmark that awaits them holds it itself.
+ */
+export function holdProcess(): () => void {
+  const timer = setInterval(() => {}, 1 << 30);
+  return () => clearInterval(timer);
+}

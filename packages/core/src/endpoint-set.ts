@@ -30,31 +30,53 @@ export function compareEndpoints(a: Endpoint, b: Endpoint): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** Overlays larger than this are folded into a fresh index (amortised O(1) per change). */
+const MAX_OVERLAY = 256;
+
 class FrozenEndpointSet implements EndpointSet {
   readonly revision: string;
   readonly endpoints: readonly Endpoint[];
-  readonly #byId: ReadonlyMap<string, Endpoint>;
+  // Lookup is a shared base index plus a small overlay of later changes (null = removed), so a
+  // set derived by applyEndpointChanges does not copy a 10 000-entry map for one change.
+  readonly #base: ReadonlyMap<string, Endpoint>;
+  readonly #overlay: ReadonlyMap<string, Endpoint | null> | null;
 
-  constructor(endpoints: readonly Endpoint[], byId: Map<string, Endpoint>, revision: string) {
+  constructor(endpoints: readonly Endpoint[], base: ReadonlyMap<string, Endpoint>, overlay: ReadonlyMap<string, Endpoint | null> | null, revision: string) {
     this.revision = revision;
     this.endpoints = endpoints;
-    this.#byId = byId;
+    this.#base = base;
+    this.#overlay = overlay;
     Object.freeze(this);
   }
   get size(): number {
     return this.endpoints.length;
   }
   get(id: string): Endpoint | undefined {
-    return this.#byId.get(id);
+    if (this.#overlay !== null) {
+      const hit = this.#overlay.get(id);
+      if (hit !== undefined) return hit ?? undefined;
+    }
+    return this.#base.get(id);
   }
   has(id: string): boolean {
-    return this.#byId.has(id);
+    return this.get(id) !== undefined;
   }
   [Symbol.iterator](): Iterator<Endpoint> {
     return this.endpoints[Symbol.iterator]();
   }
   withRevision(revision: string): FrozenEndpointSet {
-    return revision === this.revision ? this : new FrozenEndpointSet(this.endpoints, this.#byId as Map<string, Endpoint>, revision);
+    return revision === this.revision ? this : new FrozenEndpointSet(this.endpoints, this.#base, this.#overlay, revision);
+  }
+  derive(endpoints: readonly Endpoint[], changes: ReadonlyMap<string, Endpoint | null>, revision: string): FrozenEndpointSet {
+    const size = (this.#overlay?.size ?? 0) + changes.size;
+    if (size > MAX_OVERLAY) {
+      const index = new Map<string, Endpoint>();
+      for (const e of endpoints) index.set(e.id, e);
+      return new FrozenEndpointSet(endpoints, index, null, revision);
+    }
+    const overlay = new Map(this.#overlay ?? []);
+    for (const [id, e] of changes) overlay.set(id, e);
+    return new FrozenEndpointSet(endpoints, this.#base, overlay, revision);
   }
 }
 
@@ -76,7 +98,7 @@ export function createEndpointSet(endpoints: Iterable<Endpoint>, options: Endpoi
     byId.set(e.id, e);
   }
   list.sort(compareEndpoints);
-  return new FrozenEndpointSet(Object.freeze(list), byId, options.revision ?? '0');
+  return new FrozenEndpointSet(Object.freeze(list), byId, null, options.revision ?? '0');
 }
 
 /** The empty snapshot. */
@@ -111,41 +133,58 @@ export function sameEndpoints(a: EndpointSet, b: EndpointSet): boolean {
 }
 
 /**
- * Applies upserts and removals (by id) to `set`, giving a new snapshot. O(N) copy and no full
- * re-sort, so one change in a large set stays cheap. Throws like {@link createEndpointSet}.
+ * Applies upserts and removals (by id) to `set`, giving a new snapshot (or `set` itself, with
+ * the given revision, when nothing actually changed). Each change costs a binary search and an
+ * array splice; the id index is shared with `set`, so one change in a large set stays cheap.
+ * An upsert of an existing id replaces it; removing an unknown id is ignored.
  */
 export function applyEndpointChanges(
   set: EndpointSet,
   changes: { upsert?: readonly Endpoint[]; remove?: readonly string[] },
   options: EndpointSetOptions = {},
 ): EndpointSet {
-  const drop = new Set<string>(changes.remove ?? []);
-  const upserts = new Map<string, Endpoint>();
+  const revision = options.revision ?? set.revision;
+  const touched = new Map<string, Endpoint | null>();
+  const lookup = (id: string) => (touched.has(id) ? (touched.get(id) ?? undefined) : set.get(id));
+  let list: Endpoint[] | undefined;
+  const without = (e: Endpoint) => {
+    list ??= Array.from(set.endpoints); // slice() of a frozen array is ~20× slower in V8
+    list.splice(indexOf(list, e), 1);
+  };
+  for (const id of changes.remove ?? []) {
+    const old = lookup(id);
+    if (!old) continue;
+    without(old);
+    touched.set(id, null);
+  }
   for (const e of changes.upsert ?? []) {
-    upserts.set(e.id, e);
-    drop.delete(e.id);
+    const old = lookup(e.id);
+    if (old && endpointsEqual(old, e)) continue;
+    if (old) without(old);
+    list ??= Array.from(set.endpoints); // slice() of a frozen array is ~20× slower in V8
+    list.splice(insertionPoint(list, e), 0, e);
+    touched.set(e.id, e);
   }
-  const kept: Endpoint[] = [];
-  const byId = new Map<string, Endpoint>();
-  for (const e of set.endpoints) {
-    if (drop.has(e.id) || upserts.has(e.id)) continue;
-    kept.push(e);
-    byId.set(e.id, e);
+  if (!list) return withRevision(set, revision);
+  Object.freeze(list);
+  if (set instanceof FrozenEndpointSet) return set.derive(list, touched, revision);
+  return createEndpointSet(list, { revision });
+}
+
+/** First index whose endpoint sorts at or after `e`. */
+function insertionPoint(list: readonly Endpoint[], e: Endpoint): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEndpoints(list[mid]!, e) < 0) lo = mid + 1;
+    else hi = mid;
   }
-  const inserted = [...upserts.values()].sort(compareEndpoints);
-  for (const e of inserted) {
-    if (byId.has(e.id)) throw new InvalidEndpointError(`duplicate endpoint id "${e.id}"`, 'id');
-    byId.set(e.id, e);
-  }
-  // Merge two sorted lists.
-  const out: Endpoint[] = new Array(kept.length + inserted.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < kept.length && j < inserted.length) {
-    out[k++] = compareEndpoints(kept[i]!, inserted[j]!) <= 0 ? kept[i++]! : inserted[j++]!;
-  }
-  while (i < kept.length) out[k++] = kept[i++]!;
-  while (j < inserted.length) out[k++] = inserted[j++]!;
-  return new FrozenEndpointSet(Object.freeze(out), byId, options.revision ?? set.revision);
+  return lo;
+}
+
+function indexOf(list: readonly Endpoint[], e: Endpoint): number {
+  const i = insertionPoint(list, e);
+  if (list[i]?.id !== e.id) throw new Error(`endpoint ${e.id} not found in its sorted position`);
+  return i;
 }

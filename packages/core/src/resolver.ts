@@ -362,7 +362,8 @@ class WatchingResolver implements Resolver {
           this.#fail(asSourceError(this.target, error));
           return;
         }
-        this.#commit(next, event.revision);
+        // applyEndpointChanges shares the list when nothing changed: no O(N) comparison needed.
+        this.#commit(next, event.revision, next.endpoints !== this.#working.endpoints);
         return;
       }
       case 'error':
@@ -374,8 +375,8 @@ class WatchingResolver implements Resolver {
     }
   }
 
-  #commit(next: EndpointSet, revision: string | undefined): void {
-    const changed = !this.#synced || !sameEndpoints(this.#working, next);
+  #commit(next: EndpointSet, revision: string | undefined, membersChanged?: boolean): void {
+    const changed = !this.#synced || (membersChanged ?? !sameEndpoints(this.#working, next));
     if (changed) {
       this.#workingRevision = revision ?? String(++this.#counter);
       this.#working = revision === undefined ? withRevision(next, this.#workingRevision) : next;
