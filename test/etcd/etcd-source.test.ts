@@ -152,6 +152,29 @@ describe.skipIf(ETCD_BINARY === undefined)('etcd source against etcd 3.4', () =>
     }
   });
 
+  it('survives a killed and restarted etcd: last good set kept and stale, then resumed with the changes', async () => {
+    const own = await startEtcd();
+    const prefix = 'services/restart/';
+    await own.put(`${prefix}a`, { address: '10.0.0.1', port: 80 });
+    const resolver = resolverFor(`etcd://${own.hostPort}/${prefix}`);
+    try {
+      await resolver.ready({ timeoutMs: 20_000 });
+      await own.kill();
+      const stale = await until(resolver, (s) => s.stale, 20_000);
+      expect(ids(stale)).toEqual([`${prefix}a`]);
+      expect(stale.error?.message).toMatch(/etcd|ECONNREFUSED|watch/);
+      await own.restart();
+      await own.put(`${prefix}b`, { address: '10.0.0.2', port: 80 });
+      const resumed = await until(resolver, (s) => !s.stale && ids(s).length === 2, 20_000);
+      expect(ids(resumed)).toEqual([`${prefix}a`, `${prefix}b`]);
+      await own.del(`${prefix}a`);
+      await until(resolver, (s) => ids(s).join() === `${prefix}b`);
+    } finally {
+      await resolver.close();
+      await own.stop();
+    }
+  });
+
   it('fails over to the next member when the first one is down', async () => {
     const prefix = freshPrefix();
     await etcd.put(`${prefix}a`, { address: '10.0.0.1', port: 80 });
