@@ -2,11 +2,15 @@ import { isWayfinderError } from '@wayfinder/core';
 import { type CliIO, type Command, UsageError } from './io.js';
 import { resolveCommand, RESOLVE_USAGE } from './commands/resolve.js';
 import { watchCommand, WATCH_USAGE } from './commands/watch.js';
+import { registryCommand, REGISTRY_USAGE } from './commands/registry.js';
+import { registerCommand as registerEndpointCommand, REGISTER_USAGE } from './commands/register.js';
 
 /** Subcommands; each lives in `commands/<name>.ts`. */
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   resolve: { run: resolveCommand, usage: RESOLVE_USAGE },
   watch: { run: watchCommand, usage: WATCH_USAGE },
+  registry: { run: registryCommand, usage: REGISTRY_USAGE },
+  register: { run: registerEndpointCommand, usage: REGISTER_USAGE },
 };
 
 export const USAGE = `usage: wayfinder <command> [options]\n\n${Object.values(COMMANDS)

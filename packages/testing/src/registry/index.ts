@@ -1,0 +1,1 @@
+export { createRegistryHandlers, type RegistryHandlers, type RegistryHandlersOptions } from './handlers.js';
