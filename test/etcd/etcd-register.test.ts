@@ -1,4 +1,4 @@
-import { adapterSchemes, registerEtcd } from '@wayfinder/adapters';
+import { adapterSchemes, register, registerEtcd } from '@wayfinder/adapters';
 import { coreSchemes, createResolver, type ResolverState } from '@wayfinder/core';
 import type { RegistrationEvent } from '../../packages/adapters/src/registration.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,18 @@ describe.skipIf(ETCD_BINARY === undefined)('registerEtcd against etcd 3.4', () =
       await registration.close({ drainMs: 0 });
       await resolver.close();
     }
+  });
+
+  it('is what register() returns for options with an "etcd" key', async () => {
+    const registration = register({ etcd: [etcd.hostPort], prefix: 'services/dispatch/', endpoint: { address: '127.0.0.1', port: 9000 }, ttlSeconds: 5, drainMs: 0 });
+    try {
+      await registration.ready({ timeoutMs: 20_000 });
+      expect(registration.target).toBe(`etcd://${etcd.hostPort}/services/dispatch/`);
+      expect([...(await etcd.getPrefix('services/dispatch/')).keys()]).toEqual(['services/dispatch/127.0.0.1:9000']);
+    } finally {
+      await registration.close();
+    }
+    expect((await etcd.getPrefix('services/dispatch/')).size).toBe(0);
   });
 
   it('rejects bad options at construction, naming the option', () => {

@@ -1,11 +1,12 @@
 import type { Registration } from './registration.js';
 import { registerHttp, type HttpRegisterOptions } from './registry/register.js';
+import { registerEtcd, type EtcdRegisterOptions } from './etcd/register.js';
 
 /**
  * Options of {@link register}: one shape per registry kind. HTTP registry
  * (`{ registry, service, endpoint, ttlSeconds }`) today; etcd adds `{ etcd, prefix, … }`.
  */
-export type RegisterOptions = HttpRegisterOptions;
+export type RegisterOptions = HttpRegisterOptions | EtcdRegisterOptions;
 
 /**
  * Registers this process's endpoint in a registry and keeps it there until `close()`
@@ -18,6 +19,7 @@ export type RegisterOptions = HttpRegisterOptions;
  *   endpoint: { address: '127.0.0.1', port: 8080 }, ttlSeconds: 10, handleSignals: true });
  */
 export function register(options: RegisterOptions): Registration {
-  // Other registries dispatch here by their distinguishing key, e.g. `if ('etcd' in options)`.
+  // Other registries dispatch here by their distinguishing key.
+  if ('etcd' in options) return registerEtcd(options);
   return registerHttp(options);
 }
