@@ -26,8 +26,11 @@ export interface BindServer {
   /** Asks the server with `dig` (for debugging a test). */
   dig(name: string, type: string): Promise<string>;
   stop(): Promise<void>;
-  /** Starts the same server again on the same port (zone data kept in its journal). */
-  restart(): Promise<void>;
+  /**
+   * Starts the same server again on the same port (zone data kept in its journal); with
+   * `refuseZone`, it answers REFUSED for {@link BIND_ZONE} until restarted without it.
+   */
+  restart(options?: { refuseZone?: boolean }): Promise<void>;
   /** Stops it and removes its folder. */
   close(): Promise<void>;
 }
@@ -75,7 +78,7 @@ export async function startBind(options: BindOptions = {}): Promise<BindServer> 
     [`$TTL 2`, `@ IN SOA ns.${BIND_REFUSED_ZONE}. admin. 1 60 60 600 1`, `@ IN NS ns.${BIND_ZONE}.`, `_http._tcp IN SRV 0 1 80 ns.${BIND_ZONE}.`, ''].join('\n'),
   );
   writeFileSync(path.join(dir, 'broken.zone'), 'this is not a zone file\n');
-  writeFileSync(
+  const writeConf = (refuseMainZone: boolean) => writeFileSync(
     path.join(dir, 'named.conf'),
     `include "${dir}/key.conf";
 options {
@@ -91,22 +94,24 @@ options {
   minimal-responses ${options.minimalResponses ? 'yes' : 'no'};
 };
 controls { };
-zone "${BIND_ZONE}" { type primary; file "${dir}/svc.zone"; allow-update { key "wayfinder-test"; }; };
+zone "${BIND_ZONE}" { type primary; file "${dir}/svc.zone"; allow-update { key "wayfinder-test"; };${refuseMainZone ? ' allow-query { none; };' : ''} };
 zone "${BIND_REFUSED_ZONE}" { type primary; file "${dir}/refused.zone"; allow-query { none; }; };
 zone "${BIND_BROKEN_ZONE}" { type primary; file "${dir}/broken.zone"; };
 `,
   );
+  writeConf(false);
 
   let proc: ManagedProcess | undefined;
-  const start = async () => {
+  const start = async (refusing = false) => {
     proc = startProcess(bins.named, ['-g', '-4', '-c', path.join(dir, 'named.conf')], { name: 'named', cwd: dir });
     const current = proc;
     try {
       await waitFor(
         async () => {
           if (current.child.exitCode !== null) throw new Error('exited');
-          const out = await digShort(bins.dig, port, `ns.${BIND_ZONE}`, 'A');
-          return out.includes('127.0.0.1');
+          const name = refusing ? `_http._tcp.${BIND_REFUSED_ZONE}` : `ns.${BIND_ZONE}`;
+          const { stdout } = await run(bins.dig, ['@127.0.0.1', '-p', String(port), '+time=1', '+tries=1', name, refusing ? 'SRV' : 'A'], { timeout: 5000 });
+          return stdout.includes(refusing ? 'status: REFUSED' : 'status: NOERROR');
         },
         { timeoutMs: 15_000, what: `named on 127.0.0.1:${port}` },
       );
@@ -140,9 +145,10 @@ zone "${BIND_BROKEN_ZONE}" { type primary; file "${dir}/broken.zone"; };
     },
     dig: (name, type) => digShort(bins.dig, port, name, type),
     stop,
-    async restart() {
+    async restart(restartOptions = {}) {
       await stop();
-      await start();
+      writeConf(restartOptions.refuseZone === true);
+      await start(restartOptions.refuseZone === true);
     },
     async close() {
       await stop();
