@@ -40,10 +40,14 @@ export interface FakeApiServer {
   readonly port: number;
   /** The current resourceVersion. */
   readonly resourceVersion: number;
-  /** Query strings of every watch request, in order. */
-  readonly watchRequests: URLSearchParams[];
+  /** Every watch request (its namespace and query), in order. */
+  readonly watchRequests: { namespace: string | undefined; query: URLSearchParams }[];
   /** Number of list requests served with 200. */
   readonly listCount: number;
+  /** Number of watches refused with 410 (as an ERROR event or HTTP 410). */
+  readonly expiredCount: number;
+  /** Number of BOOKMARK events sent. */
+  readonly bookmarkCount: number;
   /** Creates or replaces a slice (ADDED or MODIFIED); returns its resourceVersion. */
   apply(slice: Slice): string;
   /** Deletes a slice (DELETED); returns the resourceVersion of the deletion. */
@@ -69,11 +73,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   let compactedRv = 0;
   let silent = false;
   let listCount = 0;
+  let expiredCount = 0;
+  let bookmarkCount = 0;
   const objects = new Map<string, Slice>();
   const history: { rv: number; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Slice }[] = [];
   const watchers = new Set<Watcher>();
   const sockets = new Set<Socket>();
-  const watchRequests: URLSearchParams[] = [];
+  const watchRequests: { namespace: string | undefined; query: URLSearchParams }[] = [];
   const bookmarkMs = options.bookmarkIntervalMs ?? 1000;
   const scheme = options.tls ? 'https' : 'http';
 
@@ -124,10 +130,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (table) return send(200, tableOf(items, String(rv), includeObject, true));
       return send(200, { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', metadata: { resourceVersion: String(rv) }, items });
     }
-    watchRequests.push(url.searchParams);
+    watchRequests.push({ namespace, query: url.searchParams });
     const fromText = url.searchParams.get('resourceVersion');
     const from = fromText && fromText !== '0' ? Number(fromText) : undefined;
     if (from !== undefined && (!Number.isInteger(from) || from < compactedRv)) {
+      expiredCount++;
       const status = statusBody(410, 'Expired', `too old resource version: ${fromText} (${compactedRv})`);
       if (options.expiredAs === 'http') return send(410, { ...status, reason: 'Gone' });
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
@@ -157,7 +164,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       for (const e of history) if (e.rv > from && matches(e.object)) write(e.type, typed(e.object));
     }
     const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
-    const bookmark = () => write('BOOKMARK', { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', metadata: { resourceVersion: String(rv), creationTimestamp: null }, addressType: '', endpoints: null, ports: null });
+    const bookmark = () => {
+      bookmarkCount++;
+      write('BOOKMARK', { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', metadata: { resourceVersion: String(rv), creationTimestamp: null }, addressType: '', endpoints: null, ports: null });
+    };
     if (bookmarks) {
       const tick = () => {
         if (!watcher.held) bookmark();
@@ -224,6 +234,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     watchRequests,
     get listCount() {
       return listCount;
+    },
+    get expiredCount() {
+      return expiredCount;
+    },
+    get bookmarkCount() {
+      return bookmarkCount;
     },
     apply(slice) {
       const key = `${slice.metadata.namespace}/${slice.metadata.name}`;
