@@ -163,3 +163,34 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value;
 }
+
+/**
+ * A call failed on every attempt it was allowed (`maxAttempts`). `cause` is the last attempt's
+ * error (for fetch, usually a `TypeError('fetch failed')` whose own `cause` is the socket error).
+ */
+export class RetriesExhaustedError extends WayfinderError {
+  readonly service: string;
+  readonly attempts: number;
+  constructor(service: string, attempts: number, options?: WayfinderErrorOptions) {
+    const last = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super('WF_ERR_RETRIES_EXHAUSTED', `${service}: all ${attempts} attempts failed${last}`, options);
+    this.name = 'RetriesExhaustedError';
+    this.service = service;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * A call failed and could have been retried, but the retry budget (a share of recent requests
+ * plus a per-second floor) is spent: the service looks down and retries would only add load.
+ * `cause` is the attempt's error.
+ */
+export class BudgetExhaustedError extends WayfinderError {
+  readonly service: string;
+  constructor(service: string, options?: WayfinderErrorOptions) {
+    const last = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super('WF_ERR_BUDGET_EXHAUSTED', `${service}: retry budget exhausted${last}`, options);
+    this.name = 'BudgetExhaustedError';
+    this.service = service;
+  }
+}

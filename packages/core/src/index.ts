@@ -56,3 +56,27 @@ export { staticSource } from './sources/static.js';
 export { fileSource, parseEndpointsFile, MAX_ENDPOINTS_FILE_BYTES } from './sources/file.js';
 export { parseHostPort } from './sources/host-port.js';
 export { snapshotToJSON, type SnapshotJSON } from './snapshot-json.js';
+export {
+  createClient,
+  randomReady,
+  createRetryBudget,
+  type RetryBudget,
+  DEFAULT_RETRY_RATIO,
+  DEFAULT_MIN_RETRIES_PER_SECOND,
+  DEFAULT_BUDGET_TTL_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_STATUSES,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  DEFAULT_RESOLVE_TIMEOUT_MS,
+  DEFAULT_QUARANTINE_MS,
+  IDEMPOTENT_METHODS,
+  retryAfterMs,
+  type AttemptEvent,
+  type ClientOptions,
+  type ClientTransport,
+  type RetryBudgetOptions,
+  type RetryOptions,
+  type WayfinderCallOptions,
+  type WayfinderClient,
+  type WayfinderRequestInit,
+} from './client/index.js';
