@@ -1,0 +1,119 @@
+import { type Endpoint, InvalidOptionError } from '@wayfinder/core';
+import { buildRingPicker, type RingPicker, resolveRingSizing } from './consistent-hash.js';
+import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
+import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
+import { createRingBuilder } from './ring.js';
+
+export interface StickyOptions {
+  /** Idle time after which a binding is forgotten. Default 10 800 000 ms (3 h, Kubernetes' default). */
+  idleTimeoutMs?: number;
+  /** Bindings kept; the least recently used is dropped beyond it. Default 65 536. */
+  maxEntries?: number;
+  /** Called when a key's endpoint left, stopped serving or was ejected and the key moved. */
+  onRebind?: (key: string, from: Endpoint, to: Endpoint) => void;
+}
+
+export const DEFAULT_STICKY_IDLE_TIMEOUT_MS = 10_800_000;
+export const DEFAULT_STICKY_MAX_ENTRIES = 65_536;
+
+interface Binding {
+  endpoint: Endpoint;
+  lastUsedMs: number;
+}
+
+/**
+ * Session affinity with Kubernetes `sessionAffinity: ClientIP` semantics
+ * (https://kubernetes.io/docs/reference/networking/virtual-ips/#session-affinity), keyed by any
+ * `PickContext.affinityKey` (client IP, conversation id, tenant): a bounded LRU table of
+ * key → endpoint, forgotten after `idleTimeoutMs` without use.
+ *
+ * - A key's first binding comes from the consistent-hash ring, so replicas that never talked
+ *   start out agreeing; the table then holds the binding through membership changes that would
+ *   move a hashed key.
+ * - A key is rebound (and `onRebind` called) when its endpoint leaves the set, stops serving,
+ *   or is ejected by outlier detection.
+ * - An endpoint that is `serving` but `terminating` keeps its existing keys until it stops
+ *   serving, but gets no new ones (unless nothing else is left).
+ * - Without a key, the pick is uniformly random among ready endpoints. An excluded endpoint
+ *   (a retry) is avoided for that call without changing the binding.
+ *
+ * @example
+ * const picker = sticky({ onRebind: (key, from, to) => log(key, from.id, to.id) }).create().build(set);
+ * picker.pick({ affinityKey: request.clientIp });
+ */
+export function sticky(options: StickyOptions = {}): PipelinePolicy {
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_STICKY_IDLE_TIMEOUT_MS;
+  const maxEntries = options.maxEntries ?? DEFAULT_STICKY_MAX_ENTRIES;
+  if (!(idleTimeoutMs > 0)) throw new InvalidOptionError('idleTimeoutMs', idleTimeoutMs, 'must be a positive number of ms');
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new InvalidOptionError('maxEntries', maxEntries, 'must be an integer ≥ 1');
+  if (options.onRebind !== undefined && typeof options.onRebind !== 'function') {
+    throw new InvalidOptionError('onRebind', options.onRebind, 'must be a function');
+  }
+  return createPipelinePolicy(stickyCore(idleTimeoutMs, maxEntries, options.onRebind));
+}
+
+function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyOptions['onRebind']): PolicyCore {
+  return {
+    name: 'sticky',
+    keepsServing: true,
+    create(env) {
+      const rnd = env.random;
+      const bindings = new Map<string, Binding>();
+      const builder = createRingBuilder(resolveRingSizing({}));
+      return {
+        build(candidates): CorePicker {
+          const index = new Map<string, number>();
+          candidates.forEach((e, i) => index.set(e.id, i));
+          const fresh: number[] = [];
+          candidates.forEach((e, i) => {
+            if (e.ready && !e.terminating) fresh.push(i);
+          });
+          const eligibleIdx = fresh.length > 0 ? fresh : candidates.map((_, i) => i);
+          const eligible = eligibleIdx.map((i) => candidates[i]!);
+          const ring: RingPicker = buildRingPicker(builder.update(eligible), eligible);
+          const m = eligibleIdx.length;
+          const choose = (key: string, context: Parameters<CorePicker['pick']>[0]) => eligibleIdx[ring.pickKey(key, context)]!;
+          return {
+            pick(context) {
+              const key = context?.affinityKey;
+              if (key === undefined) {
+                const i = eligibleIdx[(rnd() * m) | 0]!;
+                if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
+                const other = eligibleIdx.find((j) => !isExcluded(context, candidates, j));
+                return other ?? nextAllowed(context, candidates, i, i);
+              }
+              const now = env.now();
+              const binding = bindings.get(key);
+              const live = binding !== undefined && now - binding.lastUsedMs <= idleTimeoutMs;
+              if (live) {
+                const i = index.get(binding.endpoint.id);
+                if (i !== undefined && candidates[i]!.serving) {
+                  binding.lastUsedMs = now;
+                  bindings.delete(key);
+                  bindings.set(key, binding);
+                  if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
+                  return choose(key, context);
+                }
+              }
+              const i = choose(key, context);
+              if (context?.exclude !== undefined && isExcluded(context, candidates, i)) return i;
+              const to = candidates[i]!;
+              if (binding !== undefined) {
+                bindings.delete(key);
+                const from = binding.endpoint;
+                binding.endpoint = to;
+                binding.lastUsedMs = now;
+                bindings.set(key, binding);
+                if (live && from.id !== to.id) onRebind?.(key, from, to);
+              } else {
+                bindings.set(key, { endpoint: to, lastUsedMs: now });
+                if (bindings.size > maxEntries) bindings.delete(bindings.keys().next().value!);
+              }
+              return i;
+            },
+          };
+        },
+      };
+    },
+  };
+}
