@@ -2,6 +2,7 @@ import { isWayfinderError } from '@wayfinder/core';
 import { type CliIO, type Command, UsageError } from './io.js';
 import { resolveCommand, RESOLVE_USAGE } from './commands/resolve.js';
 import { watchCommand, WATCH_USAGE } from './commands/watch.js';
+import { pickCommand, PICK_USAGE } from './commands/pick.js';
 import { registryCommand, REGISTRY_USAGE } from './commands/registry.js';
 import { registerCommand as registerEndpointCommand, REGISTER_USAGE } from './commands/register.js';
 
@@ -9,6 +10,7 @@ import { registerCommand as registerEndpointCommand, REGISTER_USAGE } from './co
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   resolve: { run: resolveCommand, usage: RESOLVE_USAGE },
   watch: { run: watchCommand, usage: WATCH_USAGE },
+  pick: { run: pickCommand, usage: PICK_USAGE },
   registry: { run: registryCommand, usage: REGISTRY_USAGE },
   register: { run: registerEndpointCommand, usage: REGISTER_USAGE },
 };

@@ -1,0 +1,63 @@
+import { seededRandom } from '@wayfinder/core';
+import { describe, expect, it } from 'vitest';
+import { leastRequest } from './least-request.js';
+import { endpoints, idOf, setOf } from './test-fixtures.js';
+
+describe('leastRequest', () => {
+  it('prefers the endpoint with fewer in-flight requests', () => {
+    const picker = leastRequest().create({ random: seededRandom(2) }).build(setOf(endpoints(2)));
+    const busy = picker.pick();
+    if (busy.type !== 'endpoint') throw new Error('no pick');
+    busy.onStart();
+    busy.onStart();
+    for (let i = 0; i < 20; i++) expect(idOf(picker.pick())).not.toBe(busy.endpoint.id);
+    busy.onEnd({ ok: true, latencyMs: 1 });
+    busy.onEnd({ ok: true, latencyMs: 1 });
+  });
+
+  it('keeps in-flight counts across snapshots (state keyed by endpoint id)', () => {
+    const balancer = leastRequest().create({ random: seededRandom(2) });
+    const first = balancer.build(setOf(endpoints(2)));
+    const r = first.pick();
+    if (r.type !== 'endpoint') throw new Error('no pick');
+    r.onStart();
+    const second = balancer.build(setOf(endpoints(2), '2'));
+    for (let i = 0; i < 20; i++) expect(idOf(second.pick())).not.toBe(r.endpoint.id);
+  });
+
+  it('spreads load: with 10 endpoints and calls held open, in-flight counts stay within 1 of each other', () => {
+    const picker = leastRequest({ choices: 10 }).create({ random: seededRandom(5) }).build(setOf(endpoints(10)));
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      const r = picker.pick();
+      if (r.type !== 'endpoint') throw new Error('no pick');
+      r.onStart();
+      counts.set(r.endpoint.id, (counts.get(r.endpoint.id) ?? 0) + 1);
+    }
+    const values = [...counts.values()];
+    expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+  });
+
+  it("scores unequal weights as weight / (active + 1): weight 3 with 1 in flight beats weight 1 idle, with 4 it loses", () => {
+    const picker = leastRequest().create({ random: seededRandom(9) }).build(setOf(endpoints(2, (i) => ({ weight: i === 0 ? 3 : 1 }))));
+    let heavy;
+    do heavy = picker.pick();
+    while (heavy.type !== 'endpoint' || heavy.endpoint.id !== 'e0');
+    heavy.onStart();
+    for (let i = 0; i < 10; i++) expect(idOf(picker.pick())).toBe('e0');
+    heavy.onStart();
+    heavy.onStart();
+    heavy.onStart();
+    for (let i = 0; i < 10; i++) expect(idOf(picker.pick())).toBe('e1');
+  });
+
+  it('never returns an excluded endpoint while another remains', () => {
+    const picker = leastRequest().create({ random: seededRandom(4) }).build(setOf(endpoints(4)));
+    for (let i = 0; i < 200; i++) expect(idOf(picker.pick({ exclude: new Set(['e0', 'e1', 'e3']) }))).toBe('e2');
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => leastRequest({ choices: 1 })).toThrow(/"choices"/);
+    expect(() => leastRequest({ activeRequestBias: -1 })).toThrow(/"activeRequestBias"/);
+  });
+});
