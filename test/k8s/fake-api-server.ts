@@ -46,6 +46,10 @@ export interface FakeApiServer {
   readonly listCount: number;
   /** Number of watches refused with 410 (as an ERROR event or HTTP 410). */
   readonly expiredCount: number;
+  /** Replaces the accepted bearer tokens (a rotation). */
+  setTokens(tokens: Record<string, { user: string; allow: boolean }>): void;
+  /** Users whose tokens were accepted, in order. */
+  readonly authenticated: string[];
   /** Number of BOOKMARK events sent. */
   readonly bookmarkCount: number;
   /** Creates or replaces a slice (ADDED or MODIFIED); returns its resourceVersion. */
@@ -81,6 +85,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const sockets = new Set<Socket>();
   const watchRequests: { namespace: string | undefined; query: URLSearchParams }[] = [];
   const bookmarkMs = options.bookmarkIntervalMs ?? 1000;
+  let tokens = options.tokens;
+  const authenticated: string[] = [];
   const scheme = options.tls ? 'https' : 'http';
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -91,11 +97,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     };
     if (req.method !== 'GET') return send(405, statusBody(405, 'MethodNotAllowed', 'the fake API server only serves GET'));
     let allowed = true;
-    if (options.tokens) {
+    if (tokens) {
       const auth = req.headers.authorization ?? '';
       const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-      const account = token === undefined ? undefined : options.tokens[token];
+      const account = token === undefined ? undefined : tokens[token];
       if (!account) return send(401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+      authenticated.push(account.user);
       allowed = account.allow;
       (req as { user?: string }).user = account.user;
     }
@@ -235,6 +242,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     get listCount() {
       return listCount;
     },
+    setTokens(next) {
+      tokens = next;
+    },
+    authenticated,
     get expiredCount() {
       return expiredCount;
     },
