@@ -66,8 +66,8 @@ export const endpointInputSchema = z
     terminating: z.boolean().nullish(),
     hints: z
       .object({
-        forZones: z.array(z.string().max(MAX_LABEL)).max(64).optional(),
-        forNodes: z.array(z.string().max(MAX_LABEL)).max(64).optional(),
+        forZones: z.array(z.string().max(MAX_LABEL)).max(64).readonly().optional(),
+        forNodes: z.array(z.string().max(MAX_LABEL)).max(64).readonly().optional(),
       })
       .nullish(),
     metadata: z.record(z.string(), z.unknown()).nullish(),
