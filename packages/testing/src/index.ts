@@ -1,2 +1,8 @@
-export {};
+/**
+ * `@wayfinder/testing`: the test kit for code that uses Wayfinder. Fakes for driving discovery
+ * deterministically (a hand-driven source, a fake clock, a seeded random) and msw helpers that
+ * fake whole services, endpoint by endpoint, with fault injection. See docs/testing.md.
+ */
+export { createFakeClock, type FakeClock, createFakeSource, type FakeSource, type FakeSourceOptions, seededRandom } from '@wayfinder/core/fake';
+export { mockService, type MockService, type MockServiceOptions, type MockEndpoint, type MockRequest, type EndpointFault } from './mock-service.js';
 export * from './registry/index.js';
