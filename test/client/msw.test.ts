@@ -64,7 +64,8 @@ describe('mockService with the default transport (msw detected)', () => {
     expect((await client.fetch('http://planner/health')).status).toBe(200);
     a!.fail({ error: 'reset' });
     const error = await client.fetch('http://planner/health').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ECONNRESET' });
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).cause).toMatchObject({ code: 'ECONNRESET' });
     a!.fail({ latencyMs: 20, status: 200, body: 'slow' });
     expect(await (await client.fetch('http://planner/health')).text()).toBe('slow');
     await client.close();

@@ -121,7 +121,7 @@ export function mockService(name: string, options: MockServiceOptions = {}, hand
         all.push(seen);
         const f = once.shift() ?? fault;
         if (f?.latencyMs) await delay(f.latencyMs);
-        if (f?.error) throw transportError(f.error, endpoint.id);
+        if (f?.error) return transportError(f.error);
         if (f?.status !== undefined) return new HttpResponse(f.body ?? null, { status: f.status, headers: f.headers ?? {} });
         const logical = new Request(`${protocol}://${name}${url.port && url.port !== String(port) ? `:${url.port}` : ''}${url.pathname}${url.search}`, request);
         logical.headers.set('x-wayfinder-endpoint', endpoint.id);
@@ -156,10 +156,13 @@ export function mockService(name: string, options: MockServiceOptions = {}, hand
   };
 }
 
-/** A Node-style error: msw rejects the fetch with it as is (a transport failure, not a 500). */
-function transportError(kind: 'refused' | 'reset', id: string): Error {
-  const [code, errno, message] = kind === 'refused' ? ['ECONNREFUSED', -111, `connect ECONNREFUSED ${id}`] : ['ECONNRESET', -104, 'read ECONNRESET'];
-  return Object.assign(new Error(message), { code, errno, syscall: kind === 'refused' ? 'connect' : 'read' });
+/**
+ * A network error response: the client's fetch rejects with `TypeError('Failed to fetch')`
+ * whose `cause` carries the Node error code, which is what the client classifies by.
+ */
+function transportError(kind: 'refused' | 'reset'): Response {
+  const [code, errno, syscall] = kind === 'refused' ? ['ECONNREFUSED', -111, 'connect'] : ['ECONNRESET', -104, 'read'];
+  return Object.assign(HttpResponse.error(), { code, errno, syscall });
 }
 
 function hash(text: string): number {
