@@ -38,15 +38,14 @@ export function selectCandidates(
   let usable: readonly Endpoint[];
   if (stack.readiness) {
     const ready = level.filter(healthy);
-    usable = ready.length === 0 ? level.filter(servingOk) : keepsServing ? level.filter((e) => (e.ready || e.serving) && !isEjected(e)) : ready;
+    usable = ready.length === 0 ? level.filter(servingOk) : keepsServing ? level.filter((e) => (e.ready || (e.serving && e.terminating)) && !isEjected(e)) : ready;
   } else {
     usable = level.filter((e) => !isEjected(e));
   }
   let panic = false;
   let candidates = usable;
   if (stack.panicThresholdPercent > 0 && usable.length * 100 < stack.panicThresholdPercent * level.length) {
-    const all = stack.readiness ? level.filter((e) => e.serving) : level;
-    const wider = all.length > 0 ? all : level;
+    const wider = stack.readiness ? level.filter((e) => e.serving) : level;
     if (wider.length > usable.length) {
       candidates = wider;
       panic = true;
