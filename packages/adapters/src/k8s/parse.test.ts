@@ -48,6 +48,17 @@ describe('sliceToEndpoints', () => {
     expect([...endpoints.keys()]).toEqual(['[fd00::1]:80']);
   });
 
+  it('throws naming the entry and field of a malformed entry', () => {
+    expect(() => sliceToEndpoints(minimal([{ addresses: ['10.0.0.1'] }, { addresses: ['10.0.0.2'], conditions: { ready: 'yes' } }]), 'http')).toThrow(
+      /endpoints\[1\]\.conditions\.ready/,
+    );
+  });
+
+  it('validates a changed entry again even when its address is known', () => {
+    const before = sliceToEndpoints(minimal([{ addresses: ['10.0.0.1'] }]), 'http');
+    expect(() => sliceToEndpoints(minimal([{ addresses: ['10.0.0.1'], conditions: { ready: 'yes' } }]), 'http', before)).toThrow(/conditions\.ready/);
+  });
+
   it('throws on an address the endpoint model rejects instead of building a partial set', () => {
     expect(() => sliceToEndpoints(minimal([{ addresses: ['10.0.0.1'] }, { addresses: ['bad address'] }]), 'http')).toThrow(/address/);
   });
@@ -85,12 +96,11 @@ describe('slice store', () => {
     const s = store();
     const modified = endpointSliceSchema.parse(events[0]!.object);
     const changes = s.apply(modified.metadata.name, sliceToEndpoints(modified, 'grpc'));
-    // 10.244.2.9 left slice A but slice B still lists it (ready): it stays, merged from B alone.
+    // 10.244.2.9 left slice A but slice B still lists it (ready): it stays as it was, so it is no change.
     expect(changes.remove).toEqual([]);
-    expect(changes.upsert.map((e) => [e.id, e.ready])).toEqual([
-      ['10.244.1.17:9090', true],
-      ['10.244.2.9:9090', true],
-      ['10.244.3.4:9090', false],
+    expect(changes.upsert.map((e) => [e.id, e.ready, e.hostname])).toEqual([
+      ['10.244.1.17:9090', true, null],
+      ['10.244.3.4:9090', false, null],
     ]);
     const deleted = endpointSliceSchema.parse(events[2]!.object);
     expect(s.apply(deleted.metadata.name, null)).toEqual({ upsert: [], remove: ['10.244.2.9:9090'] });
@@ -115,6 +125,15 @@ describe('slice store', () => {
     b.apply('old', terminating);
     expect(a.endpoints()).toEqual(b.endpoints());
     expect(a.endpoints()[0]).toMatchObject({ ready: true, terminating: false });
+  });
+
+  it('reuses the endpoints of unchanged entries when a slice is updated', () => {
+    const before = sliceToEndpoints(sliceA, 'grpc');
+    const modified = endpointSliceSchema.parse(events[0]!.object);
+    const after = sliceToEndpoints({ ...sliceA, endpoints: [...sliceA.endpoints!.slice(0, 1), ...modified.endpoints!.slice(1)] }, 'grpc', before);
+    expect(after.endpoints.get('10.244.1.17:9090')).toBe(before.endpoints.get('10.244.1.17:9090'));
+    expect(after.endpoints.get('10.244.3.4:9090')).not.toBe(before.endpoints.get('10.244.3.4:9090'));
+    expect(after.endpoints.get('10.244.3.4:9090')!.ready).toBe(false);
   });
 
   it('parses the recorded BOOKMARK and ERROR (410) events', () => {

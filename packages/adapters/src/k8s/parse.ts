@@ -1,4 +1,4 @@
-import { createEndpoint, type Endpoint } from '@wayfinder/core';
+import { createEndpoint, type Endpoint, InvalidEndpointError } from '@wayfinder/core';
 import { z } from 'zod';
 
 /**
@@ -44,12 +44,15 @@ export const endpointSliceSchema = z.object({
     labels: z.record(z.string(), z.string()).nullish(),
   }),
   addressType: z.string(),
-  endpoints: z.array(sliceEndpointSchema).nullish(),
+  // Entries are validated one by one in sliceToEndpoints, and only when they changed.
+  endpoints: z.array(z.unknown()).nullish(),
   ports: z.array(slicePortSchema).nullish(),
 });
 
-/** One EndpointSlice as far as Wayfinder reads it. */
+/** One EndpointSlice as far as Wayfinder reads it (entries not yet validated). */
 export type EndpointSlice = z.infer<typeof endpointSliceSchema>;
+/** One validated entry of `endpoints`. */
+export type SliceEntry = z.infer<typeof sliceEndpointSchema>;
 
 export const endpointSliceListSchema = z.object({
   kind: z.string().optional(),
@@ -101,42 +104,103 @@ export interface SliceContribution {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
   /** Set when the slice lists endpoints but not the wanted port. */
   readonly port: PortChoice;
+  /** Validated entries and their endpoints by first address, so an update rebuilds only changed entries. */
+  readonly byAddress: ReadonlyMap<string, { readonly entry: SliceEntry; readonly endpoint: Endpoint }>;
 }
 
 /**
  * Turns one slice into endpoints: one per endpoint entry, its first address (all addresses of an
  * entry are fungible, so clients may use the first), conditions defaulted as the API says
- * (`ready` absent → true; `serving` absent → `ready`; `terminating` absent → false).
+ * (`ready` absent → true; `serving` absent → `ready`; `terminating` absent → false). Entries equal
+ * to the ones of `previous` keep their endpoint objects without being validated again. Throws
+ * naming the entry when one is malformed.
  */
-export function sliceToEndpoints(slice: EndpointSlice, portName: string | undefined): SliceContribution {
+export function sliceToEndpoints(slice: EndpointSlice, portName: string | undefined, previous?: SliceContribution): SliceContribution {
   const port = choosePort(slice, portName);
   const endpoints = new Map<string, Endpoint>();
-  if (!port.ok) return { endpoints, port };
-  for (const entry of slice.endpoints ?? []) {
-    const ready = entry.conditions?.ready ?? true;
-    const endpoint = createEndpoint({
-      address: entry.addresses[0]!,
-      port: port.port,
-      ports: port.ports,
-      hostname: entry.hostname ?? null,
-      zone: entry.zone ?? null,
-      node: entry.nodeName ?? null,
-      ready,
-      serving: entry.conditions?.serving ?? ready,
-      terminating: entry.conditions?.terminating ?? false,
-      hints:
-        entry.hints && (entry.hints.forZones || entry.hints.forNodes)
-          ? {
-              ...(entry.hints.forZones ? { forZones: entry.hints.forZones.map((z) => z.name) } : {}),
-              ...(entry.hints.forNodes ? { forNodes: entry.hints.forNodes.map((n) => n.name) } : {}),
-            }
-          : null,
-      metadata: entry.targetRef ? { targetRef: { ...entry.targetRef } } : {},
-    });
-    const previous = endpoints.get(endpoint.id);
-    endpoints.set(endpoint.id, previous ? mergeDuplicates([previous, endpoint]) : endpoint);
+  const byAddress = new Map<string, { entry: SliceEntry; endpoint: Endpoint }>();
+  if (!port.ok) return { endpoints, port, byAddress };
+  const reusable = previous?.port.ok && previous.port.port === port.port && samePorts(previous.port.ports, port.ports) ? previous.byAddress : undefined;
+  const raws = slice.endpoints ?? [];
+  for (let i = 0; i < raws.length; i++) {
+    const raw = raws[i] as { addresses?: unknown } | null;
+    const first = Array.isArray(raw?.addresses) ? raw.addresses[0] : undefined;
+    const cached = reusable && typeof first === 'string' ? reusable.get(first) : undefined;
+    let item: { entry: SliceEntry; endpoint: Endpoint };
+    if (cached && sameEntry(raw, cached.entry)) {
+      item = cached;
+    } else {
+      const parsed = sliceEndpointSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new InvalidEndpointError(`endpoints[${i}].${issue.path.map(String).join('.')}: ${issue.message}`, `endpoints[${i}]`, { cause: parsed.error });
+      }
+      item = { entry: parsed.data, endpoint: entryToEndpoint(parsed.data, port) };
+    }
+    byAddress.set(item.entry.addresses[0]!, item);
+    const copy = endpoints.get(item.endpoint.id);
+    endpoints.set(item.endpoint.id, copy ? mergeDuplicates([copy, item.endpoint]) : item.endpoint);
   }
-  return { endpoints, port };
+  return { endpoints, port, byAddress };
+}
+
+function entryToEndpoint(entry: SliceEntry, port: { port: number; ports: Readonly<Record<string, number>> }): Endpoint {
+  const ready = entry.conditions?.ready ?? true;
+  return createEndpoint({
+    address: entry.addresses[0]!,
+    port: port.port,
+    ports: port.ports,
+    hostname: entry.hostname ?? null,
+    zone: entry.zone ?? null,
+    node: entry.nodeName ?? null,
+    ready,
+    serving: entry.conditions?.serving ?? ready,
+    terminating: entry.conditions?.terminating ?? false,
+    hints:
+      entry.hints && (entry.hints.forZones || entry.hints.forNodes)
+        ? {
+            ...(entry.hints.forZones ? { forZones: entry.hints.forZones.map((z) => z.name) } : {}),
+            ...(entry.hints.forNodes ? { forNodes: entry.hints.forNodes.map((n) => n.name) } : {}),
+          }
+        : null,
+    metadata: entry.targetRef ? { targetRef: { ...entry.targetRef } } : {},
+  });
+}
+
+function samePorts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+const norm = (v: unknown) => (v === null ? undefined : v);
+
+/** True when unvalidated `raw` carries the same fields Wayfinder reads as the validated `entry`. */
+function sameEntry(raw: unknown, entry: SliceEntry): boolean {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const r = raw as Record<string, unknown>;
+  const addresses = r.addresses as unknown[];
+  if (!Array.isArray(addresses) || addresses.length !== entry.addresses.length) return false;
+  for (let i = 0; i < addresses.length; i++) if (addresses[i] !== entry.addresses[i]) return false;
+  if (norm(r.hostname) !== norm(entry.hostname) || norm(r.nodeName) !== norm(entry.nodeName) || norm(r.zone) !== norm(entry.zone)) return false;
+  const c = norm(r.conditions) as Record<string, unknown> | undefined;
+  const ec = entry.conditions ?? undefined;
+  if ((c === undefined) !== (ec === undefined)) return false;
+  if (c && ec && (typeof c !== 'object' || norm(c.ready) !== norm(ec.ready) || norm(c.serving) !== norm(ec.serving) || norm(c.terminating) !== norm(ec.terminating))) return false;
+  const t = norm(r.targetRef) as Record<string, unknown> | undefined;
+  const et = entry.targetRef ?? undefined;
+  if ((t === undefined) !== (et === undefined)) return false;
+  if (t && et && (typeof t !== 'object' || t.kind !== et.kind || t.namespace !== et.namespace || t.name !== et.name || t.uid !== et.uid || t.apiVersion !== et.apiVersion)) return false;
+  const h = norm(r.hints) as Record<string, unknown> | undefined;
+  const eh = entry.hints ?? undefined;
+  if ((h === undefined) !== (eh === undefined)) return false;
+  if (h && eh && (typeof h !== 'object' || !sameNames(h.forZones, eh.forZones) || !sameNames(h.forNodes, eh.forNodes))) return false;
+  return true;
+}
+
+function sameNames(raw: unknown, names: readonly { name: string }[] | null | undefined): boolean {
+  if (norm(raw) === undefined || names == null) return norm(raw) === undefined && names == null;
+  if (!Array.isArray(raw) || raw.length !== names.length) return false;
+  return raw.every((n, i) => typeof n === 'object' && n !== null && (n as { name?: unknown }).name === names[i]!.name);
 }
 
 /**

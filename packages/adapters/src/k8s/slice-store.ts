@@ -1,4 +1,4 @@
-import type { Endpoint } from '@wayfinder/core';
+import { type Endpoint, endpointsEqual } from '@wayfinder/core';
 import { mergeDuplicates, type PortChoice, type SliceContribution } from './parse.js';
 
 /** What applying one slice did to the merged set. */
@@ -16,6 +16,8 @@ export interface SliceChanges {
 export interface SliceStore {
   /** Replaces (or, with `null`, deletes) one slice; returns the merged endpoints it changed. */
   apply(sliceName: string, contribution: SliceContribution | null): SliceChanges;
+  /** The current contribution of a slice (its endpoints are reused when an update leaves them as they were). */
+  get(sliceName: string): SliceContribution | undefined;
   /** Every merged endpoint (O(N); used after a list). */
   endpoints(): Endpoint[];
   /** Port choices of the slices that list endpoints, for the missing-port message. */
@@ -38,10 +40,10 @@ export function createSliceStore(): SliceStore {
   return {
     apply(sliceName, contribution) {
       const before = slices.get(sliceName);
-      const touched = new Set<string>();
+      const touched = new Map<string, Endpoint | undefined>();
       if (before) {
         for (const id of before.endpoints.keys()) {
-          touched.add(id);
+          touched.set(id, merged(id));
           const sources = byId.get(id)!;
           sources.delete(sliceName);
           if (sources.size === 0) byId.delete(id);
@@ -50,7 +52,7 @@ export function createSliceStore(): SliceStore {
       if (contribution) {
         slices.set(sliceName, contribution);
         for (const [id, endpoint] of contribution.endpoints) {
-          touched.add(id);
+          if (!touched.has(id)) touched.set(id, merged(id));
           let sources = byId.get(id);
           if (!sources) byId.set(id, (sources = new Map()));
           sources.set(sliceName, endpoint);
@@ -58,16 +60,20 @@ export function createSliceStore(): SliceStore {
       } else {
         slices.delete(sliceName);
       }
-      // Every endpoint the slice lists is upserted, changed or not: a watch event replayed after
-      // a resumed watch then still reaches the resolver (which drops unchanged snapshots).
       const upsert: Endpoint[] = [];
       const remove: string[] = [];
-      for (const id of touched) {
+      for (const [id, old] of touched) {
         const e = merged(id);
-        if (e) upsert.push(e);
-        else remove.push(id);
+        if (!e) {
+          if (old) remove.push(id);
+        } else if (!old || !endpointsEqual(old, e)) {
+          upsert.push(e);
+        }
       }
       return { upsert, remove };
+    },
+    get(sliceName) {
+      return slices.get(sliceName);
     },
     endpoints() {
       const out: Endpoint[] = [];

@@ -109,9 +109,9 @@ export function k8sEndpointSlices(options: K8sEndpointSlicesOptions): Source {
     return { response, scope };
   };
 
-  const contribution = (slice: EndpointSlice) => {
+  const contribution = (slice: EndpointSlice, previous?: SliceStore) => {
     try {
-      return sliceToEndpoints(slice, portName);
+      return sliceToEndpoints(slice, portName, previous?.get(slice.metadata.name));
     } catch (error) {
       throw new SourceError(label, `EndpointSlice "${slice.metadata.name}": ${(error as Error).message}`, { cause: error });
     }
@@ -149,12 +149,15 @@ export function k8sEndpointSlices(options: K8sEndpointSlicesOptions): Source {
       let buffered = '';
       try {
         for await (const chunk of response.body) {
+          // An abandoned watch must not apply events the resolver will never see.
+          if (context.signal.aborted) return;
           buffered += decoder.write(chunk);
           let newline: number;
           while ((newline = buffered.indexOf('\n')) >= 0) {
             const line = buffered.slice(0, newline);
             buffered = buffered.slice(newline + 1);
             if (line.trim() === '') continue;
+            if (context.signal.aborted) return;
             yield* decodeEvent(line, current, scope);
           }
         }
@@ -203,7 +206,7 @@ export function k8sEndpointSlices(options: K8sEndpointSlicesOptions): Source {
     if (!parsed.success) throw malformed(label, `${type} event`, parsed.error);
     const slice = parsed.data;
     const rv = slice.metadata.resourceVersion;
-    const added = type === 'DELETED' ? null : contribution(slice);
+    const added = type === 'DELETED' ? null : contribution(slice, current);
     const { upsert, remove } = current.apply(slice.metadata.name, added);
     if (upsert.length === 0 && remove.length === 0) {
       if (rv) yield { type: 'bookmark', cursor: rv };
