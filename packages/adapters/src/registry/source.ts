@@ -114,11 +114,13 @@ export function registryHttpSource(options: RegistryHttpSourceOptions): Source {
     return finish(lastGood);
   };
 
-  const source: Source = { describe: () => label, list, idleTimeoutMs };
   if (options.watch === false) return { describe: () => label, list };
-  source.watch = (cursor, context) =>
-    watchSnapshots({ url: watchUrl, cursor, context, label, service, maxBytes, auth, doFetch, onSnapshot: (s) => (lastGood = s) });
-  return source;
+  return {
+    describe: () => label,
+    list,
+    idleTimeoutMs,
+    watch: (cursor, context) => watchSnapshots({ url: watchUrl, cursor, context, label, service, maxBytes, auth, doFetch, onSnapshot: (s) => (lastGood = s) }),
+  };
 }
 
 interface WatchArgs {
