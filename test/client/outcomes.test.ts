@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AttemptEvent, createClient, type WayfinderClient } from '@wayfinder/core';
 import { request } from 'undici';
+import { leastRequest, withOutlierDetection } from '@wayfinder/balancer';
 import { type Backend, refusingPort, startBackend, staticTarget, status } from './backends.js';
 import { orderedPolicy } from './policies.js';
 
@@ -76,5 +77,21 @@ describe('outcome hooks', () => {
       check();
     });
     expect(policy.log.ends[0]!.outcome).toMatchObject({ ok: false, failure: 'local' });
+  });
+});
+
+describe('with @wayfinder/balancer policies', () => {
+  it('leastRequest() with outlier detection serves every call when one endpoint refuses connections', async () => {
+    const dead = await refusingPort();
+    const a = await startBackend();
+    const b = await startBackend();
+    backends.push(a, b);
+    const c = createClient({ services: { planner: staticTarget(dead, a.port, b.port) }, balancer: withOutlierDetection(leastRequest()) });
+    clients.push(c);
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.fetch(`http://planner/${i}`).then((r) => r.status)));
+    expect(results.every((s) => s === 200)).toBe(true);
+    expect(a.seen.length + b.seen.length).toBe(30);
+    expect(a.seen.length).toBeGreaterThan(0);
+    expect(b.seen.length).toBeGreaterThan(0);
   });
 });

@@ -74,7 +74,7 @@ export function attemptTarget(
   pick: PickedEndpoint,
   url: { protocol: string; host: string; port: string },
   attempt: number,
-  signal: AbortSignal | undefined,
+  callerAborted: () => boolean,
 ): AttemptTarget {
   const endpoint = pick.endpoint;
   const host = endpoint.hostname ? (url.port ? `${endpoint.hostname}:${url.port}` : endpoint.hostname) : url.host;
@@ -84,7 +84,7 @@ export function attemptTarget(
     pick,
     protocol: url.protocol,
     host,
-    callerAborted: () => signal?.aborted ?? false,
+    callerAborted,
     ...(onAttempt ? { onOutcome: (outcome) => onAttempt({ service: route.name, endpoint, attempt, outcome }) } : {}),
   };
 }

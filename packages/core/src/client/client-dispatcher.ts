@@ -6,6 +6,7 @@ import { dispatchHeader, type LegacyHandler, rawHeader, toLegacyHandler } from '
 import { dispatchAttemptBody } from './request-body.js';
 import { type AttemptResult, runCall } from './run-call.js';
 import type { ServiceRoute } from './service-route.js';
+import type { PickedEndpoint } from '../balancer.js';
 import { DiscardedForRetry } from './transport.js';
 
 /**
@@ -24,9 +25,20 @@ export class WayfinderDispatcher extends Dispatcher {
     this.#onClose = onClose;
   }
 
+  // Origins seen recently, parsed (a bounded cache: parsing a URL per request costs more than the pick).
+  readonly #origins = new Map<string, { url: URL; route: ServiceRoute | undefined }>();
+
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const origin = opts.origin === undefined ? undefined : new URL(String(opts.origin));
-    const route = origin ? this.#core.routes.get(origin.hostname.toLowerCase()) : undefined;
+    const key = opts.origin === undefined ? undefined : String(opts.origin);
+    let entry = key === undefined ? undefined : this.#origins.get(key);
+    if (key !== undefined && !entry) {
+      const url = new URL(key);
+      entry = { url, route: this.#core.routes.get(url.hostname.toLowerCase()) };
+      if (this.#origins.size >= MAX_CACHED_ORIGINS) this.#origins.clear();
+      this.#origins.set(key, entry);
+    }
+    const route = entry?.route;
+    const origin = entry?.url;
     if (!route || !origin) return this.#passthrough.dispatch(opts, handler);
     const user = toLegacyHandler(handler);
     if (this.#core.closed) {
@@ -58,26 +70,46 @@ export class WayfinderDispatcher extends Dispatcher {
 }
 
 function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts: Dispatcher.DispatchOptions, user: LegacyHandler): void {
-  const method = String(opts.method).toUpperCase();
+  const method = opts.method.toUpperCase();
   const idempotent = IDEMPOTENT_METHODS.has(method) || dispatchHeader(opts.headers, 'idempotency-key') !== undefined;
   const body = dispatchAttemptBody(opts.body);
-  const caller = new AbortController();
-  user.onConnect?.((err?: Error) => caller.abort(err ?? new undiciErrors.RequestAbortedError()));
-  const { signal, deadlineAt, cleanup } = callSignal(core.clock, caller.signal, core.timeoutMs);
   const retry = core.retryFor(undefined);
+  // The abort machinery is created only when needed (a deadline, a retry, or a caller abort):
+  // most calls end after one attempt and never need it.
+  let reason: unknown;
+  let controller: AbortController | undefined;
+  let abortAttempt: ((err?: Error) => void) | undefined;
+  let cleanup = noop;
+  let deadlineAt = Number.POSITIVE_INFINITY;
+  const abortAll = (err: unknown) => {
+    if (reason !== undefined) return;
+    reason = err;
+    controller?.abort(err);
+    abortAttempt?.(err as Error);
+  };
+  const signal = (): AbortSignal => {
+    if (!controller) {
+      controller = new AbortController();
+      if (reason !== undefined) controller.abort(reason);
+    }
+    return controller.signal;
+  };
+  if (core.timeoutMs !== undefined) {
+    const timed = callSignal(core.clock, signal(), core.timeoutMs);
+    deadlineAt = timed.deadlineAt;
+    cleanup = timed.cleanup;
+    timed.signal!.addEventListener('abort', () => abortAll(timed.signal!.reason), { once: true });
+  }
+  user.onConnect?.((err?: Error) => abortAll(err ?? new undiciErrors.RequestAbortedError()));
 
-  const attempt = (pick: Parameters<Parameters<typeof runCall>[1]>[0], attemptNumber: number) =>
+  const attempt = (pick: PickedEndpoint, attemptNumber: number) =>
     new Promise<AttemptResult<() => void>>((resolve, reject) => {
-      let abortAttempt: ((err?: Error) => void) | undefined;
       let settled = false;
       let committed = false;
       let discarded = false;
       let stashed: { status: number; raw: Buffer[] | string[]; resume: () => void; text: string } | undefined;
       const chunks: Buffer[] = [];
       let ended: { trailers: Buffer[] | string[] | null } | { error: Error } | undefined;
-      const onAbort = () => abortAttempt?.(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const detach = () => signal?.removeEventListener('abort', onAbort);
 
       const commit = () => {
         committed = true;
@@ -91,7 +123,7 @@ function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts
       const handler: LegacyHandler = {
         onConnect(abort) {
           abortAttempt = abort;
-          if (signal?.aborted) abort(signal.reason);
+          if (reason !== undefined) abort(reason as Error);
         },
         onResponseStarted: () => user.onResponseStarted?.(),
         onUpgrade(statusCode, rawHeaders, socket) {
@@ -102,15 +134,16 @@ function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts
         onHeaders(status, raw, resume, text) {
           if (status < 200) return user.onHeaders?.(status, raw, resume, text) ?? true;
           settled = true;
-          if (retry.statuses.has(status) && attemptNumber < retry.maxAttempts) {
+          if (attemptNumber < retry.maxAttempts && retry.statuses.has(status)) {
             stashed = { status, raw, resume, text };
+            const own = abortAttempt;
             resolve({
               status,
               retryAfter: rawHeader(raw, 'retry-after'),
               value: commit,
               discard: () => {
                 discarded = true;
-                abortAttempt?.(new DiscardedForRetry());
+                own?.(new DiscardedForRetry());
               },
             });
             return false;
@@ -125,12 +158,10 @@ function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts
           return false;
         },
         onComplete(trailers) {
-          detach();
           if (committed) user.onComplete?.(trailers);
           else if (!discarded) ended = { trailers };
         },
         onError(err) {
-          detach();
           if (committed) user.onError?.(err);
           else if (!settled) {
             settled = true;
@@ -138,16 +169,17 @@ function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts
           } else if (!discarded) ended = { error: err };
         },
       };
-      core.transport.dispatch(attemptTarget(core, route, pick, origin, attemptNumber, signal), { ...opts, body: body.next() as never }, handler);
+      core.transport.dispatch(attemptTarget(core, route, pick, origin, attemptNumber, () => reason !== undefined), { ...opts, body: body.next() as never }, handler);
     });
 
-  void runCall<() => void>(
+  runCall<() => void>(
     {
       route,
       idempotent,
       canResend: body.canResend,
       affinityKey: undefined,
       signal,
+      abortReason: () => reason,
       deadlineAt,
       resolveTimeoutMs: core.resolveTimeoutMs,
       retry,
@@ -155,12 +187,17 @@ function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts
       clock: core.clock,
     },
     attempt,
-  )
-    .then(
-      (commit) => commit(),
-      (error: unknown) => user.onError?.(error instanceof Error ? error : new Error(String(error))),
-    )
-    .finally(cleanup);
+  ).then(
+    (commit) => {
+      cleanup();
+      commit();
+    },
+    (error: unknown) => {
+      cleanup();
+      user.onError?.(error instanceof Error ? error : new Error(String(error)));
+    },
+  );
 }
 
 const noop = (): void => {};
+const MAX_CACHED_ORIGINS = 256;

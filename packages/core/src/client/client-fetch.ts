@@ -40,7 +40,8 @@ export function createClientFetch(core: ClientCore): (input: string | URL | Requ
           idempotent,
           canResend: body ? body.canResend : () => true,
           affinityKey: init?.affinityKey,
-          signal,
+          signal: () => signal,
+          abortReason: () => (signal?.aborted ? (signal.reason ?? new DOMException('aborted', 'AbortError')) : undefined),
           deadlineAt,
           resolveTimeoutMs: core.resolveTimeoutMs,
           retry: core.retryFor(init?.retry),
@@ -48,7 +49,7 @@ export function createClientFetch(core: ClientCore): (input: string | URL | Requ
           clock: core.clock,
         },
         async (pick, attempt) => {
-          const target = attemptTarget(core, route, pick, url, attempt, signal);
+          const target = attemptTarget(core, route, pick, url, attempt, () => signal?.aborted ?? false);
           let response: Response;
           if (viaFetch) {
             const endpointUrl = `${url.protocol}//${endpointAddressKey(pick.endpoint.address, pick.endpoint.port)}${url.pathname}${url.search}`;

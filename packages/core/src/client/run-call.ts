@@ -30,8 +30,10 @@ export interface CallPlan {
   /** True while the body can be sent again (replayable, or a stream not yet read). */
   readonly canResend: () => boolean;
   readonly affinityKey: string | undefined;
-  /** The call's signal (caller's signal and deadline), if any. */
-  readonly signal: AbortSignal | undefined;
+  /** The call's signal (caller's signal and deadline), if any; may be created on first use. */
+  readonly signal: () => AbortSignal | undefined;
+  /** The abort reason once the caller (or the deadline) ended the call, else undefined. */
+  readonly abortReason: () => unknown;
   /** Clock time after which nothing more starts (deadline), or Infinity. */
   readonly deadlineAt: number;
   readonly resolveTimeoutMs: number;
@@ -61,9 +63,10 @@ class StatusFailure<T> extends Error {
  * failure whether another attempt is safe, allowed by the budget, and fits in the deadline.
  */
 export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint, attemptNumber: number) => Promise<AttemptResult<T>>): Promise<T> {
-  const { route, signal, clock, retry, budget } = plan;
+  const { route, clock, retry, budget } = plan;
   if (!route.synced) {
     const left = plan.deadlineAt - clock.now();
+    const signal = plan.signal();
     await route.ready({ ...(signal ? { signal } : {}), timeoutMs: Math.max(1, Math.min(plan.resolveTimeoutMs, left)) });
   }
   budget?.deposit();
@@ -71,8 +74,28 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
   let attempts = 0;
   let stop: 'budget' | undefined;
 
+  const once = async (attemptNumber: number): Promise<T> => {
+    attempts = attemptNumber;
+    const pick = route.pick(plan.affinityKey, tried);
+    if (pick.type === 'unavailable') throw new Stop(pick.error);
+    if (retry.maxAttempts > 1) (tried ??= new Set()).add(pick.endpoint.id);
+    let result: AttemptResult<T>;
+    try {
+      result = await attempt(pick, attemptNumber);
+    } catch (error) {
+      const reason = plan.abortReason();
+      const failure = classifyError(error, reason !== undefined);
+      if (failure === 'local') throw new Stop(reason ?? error);
+      if (failure === 'connect') route.quarantine(pick.endpoint);
+      throw new AttemptFailure(error, failure === 'connect');
+    }
+    route.release(pick.endpoint.id);
+    if (attemptNumber < retry.maxAttempts && retry.statuses.has(result.status)) throw new StatusFailure(result);
+    return result.value;
+  };
+
   const decide = async (error: Error): Promise<boolean> => {
-    if (signal?.aborted) return false;
+    if (plan.abortReason() !== undefined) return false;
     if (clock.now() >= plan.deadlineAt) return false;
     if (error instanceof StatusFailure) {
       const result = error.result as AttemptResult<T>;
@@ -81,12 +104,12 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
       if (waitMs !== undefined && (waitMs > retry.maxRetryAfterMs || clock.now() + waitMs >= plan.deadlineAt)) return false;
       if (budget && !budget.tryWithdraw()) return false;
       await result.discard();
-      if (waitMs !== undefined && waitMs > 0) await sleep(clock, waitMs, signal);
+      if (waitMs !== undefined && waitMs > 0) await sleep(clock, waitMs, plan.signal());
       return true;
     }
-    const failure = error as AttemptFailure;
+    if (!(error instanceof AttemptFailure)) return false;
     if (!plan.canResend()) return false;
-    if (!failure.neverReached && !plan.idempotent) return false;
+    if (!error.neverReached && !plan.idempotent) return false;
     if (budget && !budget.tryWithdraw()) {
       stop = 'budget';
       return false;
@@ -94,28 +117,38 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
     return true;
   };
 
+  const finish = (error: unknown): T => {
+    const aborted = plan.abortReason();
+    if (aborted !== undefined) throw aborted;
+    if (error instanceof StatusFailure) return (error.result as AttemptResult<T>).value;
+    if (error instanceof Stop) throw error.error;
+    if (error instanceof AttemptFailure) {
+      if (stop === 'budget') throw new BudgetExhaustedError(route.name, { cause: error.underlying });
+      if (attempts > 1) throw new RetriesExhaustedError(route.name, attempts, { cause: error.underlying });
+      throw error.underlying;
+    }
+    throw error;
+  };
+
+  // The first attempt runs outside p-retry: most calls succeed at once and pay nothing more.
   try {
+    return await once(1);
+  } catch (error) {
+    if (retry.maxAttempts <= 1 || error instanceof Stop || !(await decide(error as Error).catch(() => false))) return finish(error);
+  }
+  try {
+    const signal = plan.signal();
     return await pRetry(
-      async (attemptNumber) => {
-        attempts = attemptNumber;
-        const pick = route.pick(plan.affinityKey, tried);
-        if (pick.type === 'unavailable') throw new AbortError(pick.error);
-        (tried ??= new Set()).add(pick.endpoint.id);
-        let result: AttemptResult<T>;
+      async (n) => {
         try {
-          result = await attempt(pick, attemptNumber);
+          return await once(n + 1);
         } catch (error) {
-          const failure = classifyError(error, signal?.aborted ?? false);
-          if (failure === 'local') throw new AbortError(toError(signal?.reason ?? error));
-          if (failure === 'connect') route.quarantine(pick.endpoint);
-          throw new AttemptFailure(error, failure === 'connect');
+          if (error instanceof Stop) throw new AbortError(toError(error.error));
+          throw error;
         }
-        route.release(pick.endpoint.id);
-        if (retry.statuses.has(result.status) && attemptNumber < retry.maxAttempts) throw new StatusFailure(result);
-        return result.value;
       },
       {
-        retries: retry.maxAttempts - 1,
+        retries: retry.maxAttempts - 2,
         minTimeout: 0,
         maxTimeout: 0,
         ...(signal ? { signal } : {}),
@@ -123,15 +156,13 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
       },
     );
   } catch (error) {
-    if (error instanceof StatusFailure) return (error.result as AttemptResult<T>).value;
-    if (error instanceof AttemptFailure) {
-      if (stop === 'budget') throw new BudgetExhaustedError(route.name, { cause: error.underlying });
-      if (attempts > 1) throw new RetriesExhaustedError(route.name, attempts, { cause: error.underlying });
-      throw error.underlying;
-    }
-    if (signal?.aborted) throw signal.reason;
-    throw error;
+    return finish(error);
   }
+}
+
+/** Ends the call at once with `error` (nothing to pick, or the caller aborted). */
+class Stop {
+  constructor(readonly error: unknown) {}
 }
 
 function toError(value: unknown): Error {

@@ -1,0 +1,380 @@
+/**
+ * Client benchmarks (issue 4), on loopback, servers in child processes:
+ *
+ * 1. CPU per request, cases interleaved in one run: plain undici `Pool.request` and plain
+ *    `fetch` to one fixed backend; undici `BalancedPool`, Wayfinder's request path
+ *    (`undici.request` with `client.dispatcher`) and fetch path (`client.fetch`) over 4
+ *    backends. Client CPU µs per request (process.cpuUsage), requests/s, p50/p99 latency.
+ * 2. Churn: open loop at 2000 requests/s over 6 backends (one child process each); every
+ *    500 ms the oldest is SIGKILLed and a fresh one takes its place; the registry is told at
+ *    once, or (second run) 1 s late. BalancedPool vs Wayfinder without retries vs Wayfinder
+ *    with its defaults, one after another over the same schedule.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { BalancedPool, Pool, request } from 'undici';
+import { type BalancerPolicy, type CallOutcome, createClient, type WayfinderClient } from '@wayfinder/core';
+import { createFakeSource } from '@wayfinder/core/fake';
+import { leastRequest } from '@wayfinder/balancer';
+import { holdProcess, machine, quantile, writeResults } from './lib.js';
+
+const release = holdProcess();
+const CHURN_SECONDS = Number(process.env.CHURN_SECONDS ?? 8);
+const RATE_PER_S = 2000;
+const KILL_EVERY_MS = 500;
+
+// ---------------------------------------------------------------- backends (child processes)
+
+const SERVER = `
+const http = require('node:http');
+const n = Number(process.argv[1] || 1);
+const ports = [];
+let ready = 0;
+for (let i = 0; i < n; i++) {
+  const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'text/plain'); res.end('ok'); }); });
+  s.keepAliveTimeout = 30000;
+  s.listen(0, '127.0.0.1', () => { ports[i] = s.address().port; if (++ready === n) process.stdout.write(JSON.stringify(ports) + '\\n'); });
+}`;
+
+interface Child {
+  proc: ChildProcess;
+  ports: number[];
+}
+
+async function spawnServer(count: number): Promise<Child> {
+  const proc = spawn(process.execPath, ['-e', SERVER, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
+  return { proc, ports: JSON.parse(line.toString().split('\n')[0]!) as number[] };
+}
+
+function kill(child: Child): void {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+}
+
+const children = new Set<Child>();
+process.on('exit', () => {
+  for (const c of children) kill(c);
+});
+
+// ---------------------------------------------------------------- 1. CPU per request
+
+interface CaseResult {
+  cpuUs: number[];
+  rps: number[];
+  latenciesMs: number[];
+}
+
+async function runBatch(total: number, concurrency: number, one: () => Promise<unknown>): Promise<{ cpuUs: number; rps: number; lat: number[] }> {
+  const lat: number[] = [];
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      const s = performance.now();
+      await one();
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuUs: (cpu.user + cpu.system) / total, rps: (total / elapsed) * 1000, lat };
+}
+
+async function loopback() {
+  const server = await spawnServer(5);
+  children.add(server);
+  const [fixed, ...four] = server.ports as [number, ...number[]];
+  const pool = new Pool(`http://127.0.0.1:${fixed}`);
+  const balanced = new BalancedPool(four.map((p) => `http://127.0.0.1:${p}`));
+  const target = `static://${four.map((p) => `127.0.0.1:${p}`).join(',')}`;
+  const client = createClient({ services: { svc: target }, balancer: leastRequest(), transport: 'undici' });
+  const fixedUrl = `http://127.0.0.1:${fixed}/`;
+  const cases: Record<string, { run: () => Promise<unknown>; n: number }> = {
+    'undici Pool.request (1 backend)': { run: async () => (await pool.request({ path: '/', method: 'GET' })).body.text(), n: 4000 },
+    'global fetch (1 backend)': { run: async () => (await fetch(fixedUrl)).text(), n: 1500 },
+    'undici BalancedPool (4)': { run: async () => (await balanced.request({ path: '/', method: 'GET' })).body.text(), n: 4000 },
+    'Wayfinder request path (4)': { run: async () => (await request('http://svc/', { dispatcher: client.dispatcher })).body.text(), n: 4000 },
+    'Wayfinder fetch path (4)': { run: async () => (await client.fetch('http://svc/')).text(), n: 1500 },
+  };
+  const names = Object.keys(cases);
+  const results = new Map<string, CaseResult>(names.map((n) => [n, { cpuUs: [], rps: [], latenciesMs: [] }]));
+  for (const name of names) await runBatch(300, 16, cases[name]!.run); // warm-up
+  const ROUNDS = 5;
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]!);
+    for (const name of order) {
+      globalThis.gc?.();
+      const { cpuUs, rps, lat } = await runBatch(cases[name]!.n, 16, cases[name]!.run);
+      const res = results.get(name)!;
+      res.cpuUs.push(cpuUs);
+      res.rps.push(rps);
+      res.latenciesMs.push(...lat);
+    }
+  }
+  await client.close();
+  await pool.close();
+  await balanced.close();
+  kill(server);
+  children.delete(server);
+  return names.map((name) => {
+    const r = results.get(name)!;
+    return {
+      name,
+      cpuUsPerRequest: quantile(r.cpuUs, 0.5),
+      requestsPerS: quantile(r.rps, 0.5),
+      p50Ms: quantile(r.latenciesMs, 0.5),
+      p99Ms: quantile(r.latenciesMs, 0.99),
+    };
+  });
+}
+
+// ---------------------------------------------------------------- 2. churn
+
+interface PickLog {
+  first: Map<string, number>;
+  last: Map<string, number>;
+  builds: number[];
+}
+
+/** Wraps a policy to timestamp builds and the first and last pick of every endpoint. */
+function timed(policy: BalancerPolicy, log: PickLog): BalancerPolicy {
+  return {
+    name: policy.name,
+    create(context) {
+      const balancer = policy.create(context);
+      return {
+        build(set) {
+          log.builds.push(performance.now());
+          const picker = balancer.build(set);
+          return {
+            pick(ctx) {
+              const r = picker.pick(ctx);
+              if (r.type === 'endpoint') {
+                const now = performance.now();
+                if (!log.first.has(r.endpoint.id)) log.first.set(r.endpoint.id, now);
+                log.last.set(r.endpoint.id, now);
+              }
+              return r;
+            },
+          };
+        },
+        close: () => balancer.close?.(),
+      };
+    },
+  };
+}
+
+type Kind = 'balanced-pool' | 'wayfinder-no-retries' | 'wayfinder-defaults';
+
+interface ChurnResult {
+  kind: Kind;
+  registryLagMs: number;
+  requests: number;
+  failed: number;
+  failedPct: number;
+  attempts: number;
+  extraAttemptsPct: number;
+  kills: number;
+  refusedFailures: number;
+  inFlightFailures: number;
+  firstPickNewP50Ms?: number;
+  firstPickNewP99Ms?: number;
+  lastPickRemovedP50Ms?: number;
+  lastPickRemovedP99Ms?: number;
+  eventToPickerP50Us?: number;
+  eventToPickerP99Us?: number;
+}
+
+async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
+  const live: Child[] = [];
+  for (let i = 0; i < 6; i++) live.push(await spawnServer(1));
+  live.forEach((c) => children.add(c));
+  let spare = spawnServer(1);
+  const id = (c: Child) => `127.0.0.1:${c.ports[0]}`;
+  const url = (c: Child) => `http://${id(c)}`;
+
+  const source = createFakeSource({ endpoints: live.map((c) => ({ address: '127.0.0.1', port: c.ports[0]! })) });
+  const log: PickLog = { first: new Map(), last: new Map(), builds: [] };
+  const outcomes: CallOutcome[] = [];
+  let client: WayfinderClient | undefined;
+  let balanced: BalancedPool | undefined;
+  const poolOptions = { headersTimeout: 5000, bodyTimeout: 5000 };
+  if (kind === 'balanced-pool') balanced = new BalancedPool(live.map(url), poolOptions);
+  else {
+    client = createClient({
+      services: { svc: 'fake://svc' },
+      schemes: { fake: () => source },
+      balancer: timed(leastRequest(), log),
+      transport: 'undici',
+      poolOptions,
+      onAttempt: (e) => outcomes.push(e.outcome),
+      ...(kind === 'wayfinder-no-retries' ? { retry: false as const } : {}),
+    });
+    await (await client.fetch('http://svc/')).text();
+    outcomes.length = 0;
+  }
+
+  const addedAt = new Map<string, number>();
+  const removedAt = new Map<string, number>();
+  const pushAt: number[] = [];
+  const tellRegistry = (dead: Child, fresh: Child) => {
+    const at = performance.now();
+    if (balanced) {
+      balanced.removeUpstream(url(dead));
+      balanced.addUpstream(url(fresh));
+    } else {
+      pushAt.push(at);
+      source.push({ upsert: [{ address: '127.0.0.1', port: fresh.ports[0]! }], remove: [id(dead)] });
+    }
+    removedAt.set(id(dead), at);
+    addedAt.set(id(fresh), at);
+  };
+
+  let requests = 0;
+  let failed = 0;
+  let inFlight = 0;
+  const one = async () => {
+    requests++;
+    inFlight++;
+    try {
+      const res = balanced
+        ? await balanced.request({ path: '/', method: 'GET' })
+        : await request('http://svc/', { dispatcher: client!.dispatcher });
+      await res.body.text();
+      if (res.statusCode >= 500) failed++;
+    } catch {
+      failed++;
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const start = performance.now();
+  const end = start + CHURN_SECONDS * 1000;
+  let sent = 0;
+  let kills = 0;
+  let nextKill = start + KILL_EVERY_MS;
+  const pending: Promise<void>[] = [];
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const due = Math.min(Math.floor(((now - start) * RATE_PER_S) / 1000), CHURN_SECONDS * RATE_PER_S);
+      while (sent < due) {
+        sent++;
+        void one();
+      }
+      if (now >= nextKill && now < end) {
+        nextKill += KILL_EVERY_MS;
+        kills++;
+        const dead = live.shift()!;
+        kill(dead);
+        children.delete(dead);
+        void spare.then((fresh) => {
+          children.add(fresh);
+          live.push(fresh);
+          if (registryLagMs === 0) tellRegistry(dead, fresh);
+          else setTimeout(() => tellRegistry(dead, fresh), registryLagMs);
+        });
+        spare = spawnServer(1);
+      }
+      if (now >= end) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  for (let i = 0; i < 500 && inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  void pending;
+  await client?.close();
+  await balanced?.destroy();
+  for (const c of live) {
+    kill(c);
+    children.delete(c);
+  }
+  const s = await spare;
+  kill(s);
+
+  const result: ChurnResult = {
+    kind,
+    registryLagMs,
+    requests,
+    failed,
+    failedPct: (failed / requests) * 100,
+    attempts: balanced ? requests : outcomes.length,
+    extraAttemptsPct: balanced ? 0 : ((outcomes.length - requests) / requests) * 100,
+    kills,
+    refusedFailures: outcomes.filter((o) => o.failure === 'connect').length,
+    inFlightFailures: outcomes.filter((o) => !o.ok && o.failure !== 'connect' && o.failure !== 'local').length,
+  };
+  if (!balanced) {
+    const firstNew = [...addedAt].filter(([k]) => log.first.has(k)).map(([k, at]) => log.first.get(k)! - at);
+    const lastRemoved = [...removedAt].map(([k, at]) => Math.max(0, (log.last.get(k) ?? at) - at));
+    const toPicker = pushAt.map((at) => (log.builds.find((b) => b >= at) ?? Number.NaN) - at).filter(Number.isFinite);
+    Object.assign(result, {
+      firstPickNewP50Ms: quantile(firstNew, 0.5),
+      firstPickNewP99Ms: quantile(firstNew, 0.99),
+      lastPickRemovedP50Ms: quantile(lastRemoved, 0.5),
+      lastPickRemovedP99Ms: quantile(lastRemoved, 0.99),
+      eventToPickerP50Us: quantile(toPicker, 0.5) * 1000,
+      eventToPickerP99Us: quantile(toPicker, 0.99) * 1000,
+    });
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- run
+
+const t0 = performance.now();
+const cpu = await loopback();
+const churnRuns: ChurnResult[] = [];
+for (const lag of [0, 1000]) {
+  for (const kind of ['balanced-pool', 'wayfinder-no-retries', 'wayfinder-defaults'] as const) {
+    churnRuns.push(await churn(kind, lag));
+    console.log(JSON.stringify(churnRuns.at(-1)));
+  }
+}
+const byName = new Map(cpu.map((c) => [c.name, c]));
+const plainRequest = byName.get('undici Pool.request (1 backend)')!;
+const plainFetch = byName.get('global fetch (1 backend)')!;
+const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : Number(v.toFixed(digits)));
+const { md } = writeResults(
+  'client',
+  { cpu, churn: churnRuns, churnSeconds: CHURN_SECONDS, totalSeconds: (performance.now() - t0) / 1000, machine: machine() },
+  [
+    {
+      title: 'Loopback: client CPU per request (16 concurrent, median of 5 interleaved rounds)',
+      columns: ['case', 'CPU µs/req', 'Δ vs plain (µs)', 'req/s', 'p50 ms', 'p99 ms', 'p99 / plain'],
+      rows: cpu.map((c) => {
+        const base = c.name.includes('fetch') ? plainFetch : plainRequest;
+        return [c.name, fmt(c.cpuUsPerRequest, 1), fmt(c.cpuUsPerRequest - base.cpuUsPerRequest, 1), Math.round(c.requestsPerS), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.p99Ms / base.p99Ms)];
+      }),
+      note: 'Wayfinder cases use leastRequest() from @wayfinder/balancer over 4 backends; the plain cases go to one fixed backend. Goals: request path ≤ plain request + 3 µs and ≥ BalancedPool throughput; fetch path ≤ plain fetch + 5 µs; p99 ≤ 1.1× plain.',
+    },
+    {
+      title: `Churn: ${RATE_PER_S} req/s open loop for ${CHURN_SECONDS} s, 6 backends, one SIGKILLed and replaced every ${KILL_EVERY_MS} ms`,
+      columns: ['client', 'registry lag', 'requests', 'failed', 'failed %', 'extra attempts %', 'kills', 'refused attempts', 'in-flight failures'],
+      rows: churnRuns.map((r) => [r.kind, `${r.registryLagMs} ms`, r.requests, r.failed, fmt(r.failedPct, 3), fmt(r.extraAttemptsPct, 3), r.kills, r.refusedFailures, r.inFlightFailures]),
+      note: 'All requests are GETs (idempotent). Wayfinder runs use leastRequest() and the request path (undici.request with client.dispatcher). "refused attempts" are attempts sent to a dead endpoint (connection refused): the quarantine keeps them to about one per client per dead endpoint; "in-flight failures" are requests reset by the kill.',
+    },
+    {
+      title: 'Churn: registry event to picker (Wayfinder)',
+      columns: ['client', 'registry lag', 'event → new picker p50 / p99 (µs)', 'event → first pick of new endpoint p50 / p99 (ms)', 'event → last pick of removed endpoint p50 / p99 (ms)'],
+      rows: churnRuns
+        .filter((r) => r.kind !== 'balanced-pool')
+        .map((r) => [
+          r.kind,
+          `${r.registryLagMs} ms`,
+          `${fmt(r.eventToPickerP50Us, 0)} / ${fmt(r.eventToPickerP99Us, 0)}`,
+          `${fmt(r.firstPickNewP50Ms)} / ${fmt(r.firstPickNewP99Ms)}`,
+          `${fmt(r.lastPickRemovedP50Ms)} / ${fmt(r.lastPickRemovedP99Ms)}`,
+        ]),
+      note: 'Measured from the fake registry push (in process) to the balancer rebuild, and to the first/last pick.',
+    },
+  ],
+);
+console.log(`wrote ${md} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+release();
+process.exit(0);
