@@ -12,7 +12,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { BalancedPool, Pool, request } from 'undici';
+import os from 'node:os';
+import { BalancedPool, Pool } from 'undici';
 import { type BalancerPolicy, type CallOutcome, createClient, type WayfinderClient } from '@wayfinder/core';
 import { createFakeSource } from '@wayfinder/core/fake';
 import { leastRequest } from '@wayfinder/balancer';
@@ -96,7 +97,7 @@ async function loopback() {
     'undici Pool.request (1 backend)': { run: async () => (await pool.request({ path: '/', method: 'GET' })).body.text(), n: 4000 },
     'global fetch (1 backend)': { run: async () => (await fetch(fixedUrl)).text(), n: 1500 },
     'undici BalancedPool (4)': { run: async () => (await balanced.request({ path: '/', method: 'GET' })).body.text(), n: 4000 },
-    'Wayfinder request path (4)': { run: async () => (await request('http://svc/', { dispatcher: client.dispatcher })).body.text(), n: 4000 },
+    'Wayfinder request path (4)': { run: async () => (await client.dispatcher.request({ origin: 'http://svc', path: '/', method: 'GET' })).body.text(), n: 4000 },
     'Wayfinder fetch path (4)': { run: async () => (await client.fetch('http://svc/')).text(), n: 1500 },
   };
   const names = Object.keys(cases);
@@ -171,6 +172,8 @@ type Kind = 'balanced-pool' | 'wayfinder-no-retries' | 'wayfinder-defaults';
 
 interface ChurnResult {
   kind: Kind;
+  /** 1-minute load average of the machine after the run (others' work included). */
+  loadAverage?: number;
   registryLagMs: number;
   requests: number;
   failed: number;
@@ -242,7 +245,7 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
     try {
       const res = balanced
         ? await balanced.request({ path: '/', method: 'GET' })
-        : await request('http://svc/', { dispatcher: client!.dispatcher });
+        : await client!.dispatcher.request({ origin: 'http://svc', path: '/', method: 'GET' });
       await res.body.text();
       if (res.statusCode >= 500) failed++;
     } catch {
@@ -257,7 +260,6 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
   let sent = 0;
   let kills = 0;
   let nextKill = start + KILL_EVERY_MS;
-  const pending: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const now = performance.now();
@@ -287,7 +289,6 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
     }, 2);
   });
   for (let i = 0; i < 500 && inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
-  void pending;
   await client?.close();
   await balanced?.destroy();
   for (const c of live) {
@@ -328,11 +329,12 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
 // ---------------------------------------------------------------- run
 
 const t0 = performance.now();
+const loadBefore = os.loadavg()[0]!;
 const cpu = await loopback();
 const churnRuns: ChurnResult[] = [];
 for (const lag of [0, 1000]) {
   for (const kind of ['balanced-pool', 'wayfinder-no-retries', 'wayfinder-defaults'] as const) {
-    churnRuns.push(await churn(kind, lag));
+    churnRuns.push({ ...(await churn(kind, lag)), loadAverage: Number(os.loadavg()[0]!.toFixed(1)) });
     console.log(JSON.stringify(churnRuns.at(-1)));
   }
 }
@@ -342,10 +344,10 @@ const plainFetch = byName.get('global fetch (1 backend)')!;
 const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : Number(v.toFixed(digits)));
 const { md } = writeResults(
   'client',
-  { cpu, churn: churnRuns, churnSeconds: CHURN_SECONDS, totalSeconds: (performance.now() - t0) / 1000, machine: machine() },
+  { cpu, churn: churnRuns, churnSeconds: CHURN_SECONDS, loadBefore, totalSeconds: (performance.now() - t0) / 1000, machine: machine() },
   [
     {
-      title: 'Loopback: client CPU per request (16 concurrent, median of 5 interleaved rounds)',
+      title: `Loopback: client CPU per request (16 concurrent, median of 5 interleaved rounds; load average ${loadBefore.toFixed(1)} at start)`,
       columns: ['case', 'CPU µs/req', 'Δ vs plain (µs)', 'req/s', 'p50 ms', 'p99 ms', 'p99 / plain'],
       rows: cpu.map((c) => {
         const base = c.name.includes('fetch') ? plainFetch : plainRequest;
@@ -355,8 +357,8 @@ const { md } = writeResults(
     },
     {
       title: `Churn: ${RATE_PER_S} req/s open loop for ${CHURN_SECONDS} s, 6 backends, one SIGKILLed and replaced every ${KILL_EVERY_MS} ms`,
-      columns: ['client', 'registry lag', 'requests', 'failed', 'failed %', 'extra attempts %', 'kills', 'refused attempts', 'in-flight failures'],
-      rows: churnRuns.map((r) => [r.kind, `${r.registryLagMs} ms`, r.requests, r.failed, fmt(r.failedPct, 3), fmt(r.extraAttemptsPct, 3), r.kills, r.refusedFailures, r.inFlightFailures]),
+      columns: ['client', 'registry lag', 'requests', 'failed', 'failed %', 'extra attempts %', 'kills', 'refused attempts', 'in-flight failures', 'load avg'],
+      rows: churnRuns.map((r) => [r.kind, `${r.registryLagMs} ms`, r.requests, r.failed, fmt(r.failedPct, 3), fmt(r.extraAttemptsPct, 3), r.kills, r.refusedFailures, r.inFlightFailures, r.loadAverage ?? '–']),
       note: 'All requests are GETs (idempotent). Wayfinder runs use leastRequest() and the request path (undici.request with client.dispatcher). "refused attempts" are attempts sent to a dead endpoint (connection refused): the quarantine keeps them to about one per client per dead endpoint; "in-flight failures" are requests reset by the kill.',
     },
     {
