@@ -165,3 +165,19 @@ describe('client.fetch', () => {
     expect(() => createClient({ services: {}, transport: 'carrier-pigeon' as never })).toThrow(/transport/);
   });
 });
+
+describe('globalThis.fetch = client.fetch', () => {
+  it('serves mapped hosts and passes others to Node’s fetch without recursing', async () => {
+    const b = await backend();
+    const other = await backend();
+    const c = client({ services: { planner: staticTarget(b.port) } });
+    const original = globalThis.fetch;
+    globalThis.fetch = c.fetch;
+    try {
+      expect(await (await fetch('http://planner/a')).text()).toBe('ok GET /a');
+      expect(await (await fetch(`http://127.0.0.1:${other.port}/b`)).text()).toBe('ok GET /b');
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+});

@@ -15,16 +15,21 @@ const nativeFetch: typeof fetch = globalThis.fetch;
 
 /** `client.fetch`: see {@link WayfinderClient.fetch}. */
 export function createClientFetch(core: ClientCore): (input: string | URL | Request, init?: WayfinderRequestInit) => Promise<Response> {
-  return async function wayfinderFetch(input, init) {
+  // Unmapped hosts go to the current global fetch, unless that is this very function
+  // (`globalThis.fetch = client.fetch`), which would recurse.
+  const passthrough = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    globalThis.fetch === wayfinderFetch ? nativeFetch(input, init) : globalThis.fetch(input, init);
+  return wayfinderFetch;
+  async function wayfinderFetch(input: string | URL | Request, init?: WayfinderRequestInit): Promise<Response> {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     let url: URL;
     try {
       url = new URL(href);
     } catch {
-      return globalThis.fetch(input, init);
+      return passthrough(input, init);
     }
     const route = core.routes.get(url.hostname.toLowerCase());
-    if (!route) return globalThis.fetch(input, init);
+    if (!route) return passthrough(input, init);
     if (core.closed) throw new ClosedError('wayfinder client');
 
     const request = input instanceof Request ? new Request(input, init) : undefined;
@@ -74,7 +79,7 @@ export function createClientFetch(core: ClientCore): (input: string | URL | Requ
     } finally {
       cleanup();
     }
-  };
+  }
 }
 
 function fetchResult(response: Response): AttemptResult<Response> {
