@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import { InvalidOptionError, isWayfinderError, ResourceExpiredError, SourceError, type ListResult, type Source, type SourceContext, type WatchEvent } from '@wayfinder/core';
 import { createK8sHttp, type K8sHttp, type K8sResponse } from './client.js';
 import { type ClusterConfig, loadClusterConfig } from './config.js';
@@ -145,21 +144,25 @@ export function k8sEndpointSlices(options: K8sEndpointSlicesOptions): Source {
       const query = `&watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}${cursor ? `&resourceVersion=${encodeURIComponent(cursor)}` : ''}`;
       const { response, scope } = await request('watch', query, context, idleTimeoutMs);
       const current = store;
-      const decoder = new StringDecoder('utf8');
-      let buffered = '';
+      // Lines are cut from raw bytes and decoded once each: an event line is tens of kilobytes,
+      // and growing a string chunk by chunk would copy it several times.
+      let pending: Buffer[] = [];
       try {
-        for await (const chunk of response.body) {
+        for await (const chunk of response.body as AsyncIterable<Buffer>) {
           // An abandoned watch must not apply events the resolver will never see.
           if (context.signal.aborted) return;
-          buffered += decoder.write(chunk);
+          let start = 0;
           let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
+          while ((newline = chunk.indexOf(10, start)) >= 0) {
+            const piece = chunk.subarray(start, newline);
+            const line = pending.length === 0 ? piece.toString('utf8') : Buffer.concat([...pending, piece]).toString('utf8');
+            pending = [];
+            start = newline + 1;
             if (line.trim() === '') continue;
             if (context.signal.aborted) return;
             yield* decodeEvent(line, current, scope);
           }
+          if (start < chunk.length) pending.push(chunk.subarray(start));
         }
       } catch (error) {
         if (context.signal.aborted) return;
