@@ -52,7 +52,9 @@ async function main(): Promise<number> {
   return summary.failed === 0 && summary.sent > 0 ? 0 : 1;
 }
 
-const code = await main();
+// Library timers are unref'ed; this keeps the process alive while the demo waits on them.
+const keepAlive = setInterval(() => {}, 60_000);
+const code = await main().finally(() => clearInterval(keepAlive));
 process.exitCode = code;
 setTimeout(() => {
   process.stderr.write('demo: something was still open after the summary; exiting\n');
