@@ -40,7 +40,8 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
   const ids: string[] = [];
   /** Points each handle has on the current ring. */
   const counts = new Map<number, number>();
-  let keys: Float64Array = new Float64Array(0);
+  let pos: Uint32Array = new Uint32Array(0);
+  let owner: Int32Array = new Int32Array(0);
   let perUnit = 0;
 
   const handleFor = (id: string): number => {
@@ -73,10 +74,10 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
         for (const id of wanted.keys()) if (!handles.has(id)) diff++;
         changed = diff * 4 > members.length + 1;
       }
-      if (changed) keys = fullBuild(wanted);
-      else if (diff > 0) keys = applyDiff(wanted);
+      if (changed) fullBuild(wanted);
+      else if (diff > 0) applyDiff(wanted);
       perUnit = unit;
-      return freeze(keys);
+      return freeze();
     },
   };
 
@@ -87,7 +88,7 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
     free.push(h);
   }
 
-  function fullBuild(wanted: Map<string, number>): Float64Array {
+  function fullBuild(wanted: Map<string, number>): void {
     for (const id of [...handles.keys()]) release(id);
     let total = 0;
     for (const c of wanted.values()) total += c;
@@ -100,10 +101,10 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
       k = writePoints(out, k, id, h, count);
     }
     out.sort();
-    return out;
+    [pos, owner] = decode(out);
   }
 
-  function applyDiff(wanted: Map<string, number>): Float64Array {
+  function applyDiff(wanted: Map<string, number>): void {
     const drop = new Set<number>();
     const add: [string, number][] = [];
     for (const [id, h] of [...handles]) {
@@ -125,40 +126,45 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
       k = writePoints(extra, k, id, h, count);
     }
     extra.sort();
+    const [addPos, addOwner] = decode(extra);
+    const dropMask = new Uint8Array(nextHandle + 1);
+    for (const h of drop) dropMask[h] = 1;
+    const n = pos.length;
     let kept = 0;
-    for (let i = 0; i < keys.length; i++) if (!drop.has(keys[i]! % HANDLE_SPACE)) kept++;
-    const out = new Float64Array(kept + addCount);
+    for (let i = 0; i < n; i++) if (dropMask[owner[i]!] === 0) kept++;
+    const outPos = new Uint32Array(kept + addCount);
+    const outOwner = new Int32Array(kept + addCount);
     let i = 0;
     let j = 0;
     let o = 0;
-    while (i < keys.length || j < addCount) {
-      if (i < keys.length && drop.has(keys[i]! % HANDLE_SPACE)) {
+    while (i < n || j < addCount) {
+      if (i < n && dropMask[owner[i]!] === 1) {
         i++;
         continue;
       }
-      if (j >= addCount || (i < keys.length && keys[i]! <= extra[j]!)) out[o++] = keys[i++]!;
-      else out[o++] = extra[j++]!;
+      if (j >= addCount || (i < n && pos[i]! <= addPos[j]!)) {
+        outPos[o] = pos[i]!;
+        outOwner[o++] = owner[i++]!;
+      } else {
+        outPos[o] = addPos[j]!;
+        outOwner[o++] = addOwner[j++]!;
+      }
     }
-    return out;
+    pos = outPos;
+    owner = outOwner;
   }
 
-  function freeze(sorted: Float64Array): Ring {
-    const n = sorted.length;
-    const pos = new Uint32Array(n);
-    const owner = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = sorted[i]!;
-      const h = v % HANDLE_SPACE;
-      owner[i] = h;
-      pos[i] = (v - h) / HANDLE_SPACE;
-    }
+  function freeze(): Ring {
+    const n = pos.length;
+    const ownerOf = owner;
+    const posOf = pos;
     // Equal positions are ordered by endpoint id, not by process-local handle, so every process agrees.
     for (let i = 1; i < n; i++) {
-      if (pos[i] !== pos[i - 1]) continue;
-      for (let j = i; j > 0 && pos[j] === pos[j - 1] && ids[owner[j]!]! < ids[owner[j - 1]!]!; j--) {
-        const t = owner[j]!;
-        owner[j] = owner[j - 1]!;
-        owner[j - 1] = t;
+      if (posOf[i] !== posOf[i - 1]) continue;
+      for (let j = i; j > 0 && posOf[j] === posOf[j - 1] && ids[ownerOf[j]!]! < ids[ownerOf[j - 1]!]!; j--) {
+        const t = ownerOf[j]!;
+        ownerOf[j] = ownerOf[j - 1]!;
+        ownerOf[j - 1] = t;
       }
     }
     const bits = n < 2 ? 0 : Math.min(24, 31 - Math.clz32(n));
@@ -166,7 +172,7 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
     const buckets = new Uint32Array((1 << bits) + 1);
     let p = 0;
     for (let b = 0; b < 1 << bits; b++) {
-      while (p < n && (bits === 0 ? 0 : pos[p]! >>> shift) < b) p++;
+      while (p < n && (bits === 0 ? 0 : posOf[p]! >>> shift) < b) p++;
       buckets[b] = p;
     }
     buckets[1 << bits] = n;
@@ -174,13 +180,26 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
       size: n,
       locate(hash) {
         let j = buckets[bits === 0 ? 0 : hash >>> shift]!;
-        while (j < n && pos[j]! < hash) j++;
+        while (j < n && posOf[j]! < hash) j++;
         return j === n ? 0 : j;
       },
-      ownerAt: (index) => owner[index]!,
+      ownerAt: (index) => ownerOf[index]!,
       handleOf: (id) => handles.get(id),
     };
   }
+}
+
+function decode(sorted: Float64Array): [Uint32Array, Int32Array] {
+  const n = sorted.length;
+  const pos = new Uint32Array(n);
+  const owner = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i]!;
+    const p = Math.floor(v / HANDLE_SPACE);
+    pos[i] = p;
+    owner[i] = v - p * HANDLE_SPACE;
+  }
+  return [pos, owner];
 }
 
 function writePoints(out: Float64Array, k: number, id: string, handle: number, count: number): number {
