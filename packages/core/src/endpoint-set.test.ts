@@ -55,3 +55,22 @@ describe('EndpointSet', () => {
     );
   });
 });
+
+describe('EndpointSet.changesSince', () => {
+  it('reports the changes from an ancestor derived by incremental updates, through several steps', () => {
+    const a = createEndpointSet([e('10.0.0.1'), e('10.0.0.2')], { revision: '1' });
+    const b = applyEndpointChanges(a, { upsert: [e('10.0.0.3')] }, { revision: '2' });
+    const c = applyEndpointChanges(b, { remove: ['10.0.0.1:80'], upsert: [e('10.0.0.2', 80, { ready: false })] }, { revision: '3' });
+    expect(c.changesSince(b)).toEqual({ upsert: [e('10.0.0.2', 80, { ready: false })], remove: ['10.0.0.1:80'] });
+    const fromA = c.changesSince(a)!;
+    expect(fromA.upsert.map((x) => x.id).sort()).toEqual(['10.0.0.2:80', '10.0.0.3:80']);
+    expect(fromA.remove).toEqual(['10.0.0.1:80']);
+    expect(c.changesSince(c)).toEqual({ upsert: [], remove: [] });
+  });
+
+  it('is undefined for a set that was not derived from the other', () => {
+    const a = createEndpointSet([e('10.0.0.1')]);
+    const b = createEndpointSet([e('10.0.0.1'), e('10.0.0.2')]);
+    expect(b.changesSince(a)).toBeUndefined();
+  });
+});

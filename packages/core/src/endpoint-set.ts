@@ -17,6 +17,14 @@ export interface EndpointSet extends Iterable<Endpoint> {
   /** The endpoint with this id, if present. O(1). */
   get(id: string): Endpoint | undefined;
   has(id: string): boolean;
+  /**
+   * The changes from `previous` to this set when this set was derived from it by a few
+   * incremental updates (`applyEndpointChanges`, as the resolver does for watch events), else
+   * `undefined` (then compare the sets yourself, e.g. with {@link diffEndpointSets}). O(changes):
+   * lets a balancer update its state for one changed endpoint in a 10 000-endpoint set without
+   * scanning it. Ancestors are held weakly: old snapshots are never kept alive by this.
+   */
+  changesSince(previous: EndpointSet): EndpointChanges | undefined;
 }
 
 export interface EndpointSetOptions {
@@ -32,6 +40,17 @@ export function compareEndpoints(a: Endpoint, b: Endpoint): number {
 
 /** Overlays larger than this are folded into a fresh index (amortised O(1) per change). */
 const MAX_OVERLAY = 256;
+/** How many ancestors a derived set remembers for {@link EndpointSet.changesSince}. */
+const MAX_ANCESTORS = 4;
+/** Larger accumulated deltas are not worth reporting: consumers rebuild anyway. */
+const MAX_DELTA = 256;
+
+type Delta = ReadonlyMap<string, Endpoint | null>;
+interface Ancestor {
+  readonly set: WeakRef<FrozenEndpointSet>;
+  /** Changes from that ancestor to this set: id → endpoint now, or null when removed. */
+  readonly delta: Delta;
+}
 
 class FrozenEndpointSet implements EndpointSet {
   readonly revision: string;
@@ -39,13 +58,17 @@ class FrozenEndpointSet implements EndpointSet {
   // Lookup is a shared base index plus a small overlay of later changes (null = removed), so a
   // set derived by applyEndpointChanges does not copy a 10 000-entry map for one change.
   readonly #base: ReadonlyMap<string, Endpoint>;
-  readonly #overlay: ReadonlyMap<string, Endpoint | null> | null;
+  readonly #overlay: Delta | null;
+  // Weakly held ancestors with the changes since each, so a balancer can update its state for
+  // one changed endpoint without scanning 10 000 (never keeps old snapshots alive).
+  readonly #ancestors: readonly Ancestor[];
 
-  constructor(endpoints: readonly Endpoint[], base: ReadonlyMap<string, Endpoint>, overlay: ReadonlyMap<string, Endpoint | null> | null, revision: string) {
+  constructor(endpoints: readonly Endpoint[], base: ReadonlyMap<string, Endpoint>, overlay: Delta | null, revision: string, ancestors: readonly Ancestor[] = []) {
     this.revision = revision;
     this.endpoints = endpoints;
     this.#base = base;
     this.#overlay = overlay;
+    this.#ancestors = ancestors;
     Object.freeze(this);
   }
   get size(): number {
@@ -64,20 +87,53 @@ class FrozenEndpointSet implements EndpointSet {
   [Symbol.iterator](): Iterator<Endpoint> {
     return this.endpoints[Symbol.iterator]();
   }
-  withRevision(revision: string): FrozenEndpointSet {
-    return revision === this.revision ? this : new FrozenEndpointSet(this.endpoints, this.#base, this.#overlay, revision);
+  changesSince(previous: EndpointSet): EndpointChanges | undefined {
+    if (previous === this) return EMPTY_CHANGES;
+    for (const a of this.#ancestors) {
+      if (a.set.deref() !== previous) continue;
+      const upsert: Endpoint[] = [];
+      const remove: string[] = [];
+      for (const [id, e] of a.delta) {
+        if (e === null) remove.push(id);
+        else upsert.push(e);
+      }
+      return { upsert, remove };
+    }
+    return undefined;
   }
-  derive(endpoints: readonly Endpoint[], changes: ReadonlyMap<string, Endpoint | null>, revision: string): FrozenEndpointSet {
+  withRevision(revision: string): FrozenEndpointSet {
+    if (revision === this.revision) return this;
+    return new FrozenEndpointSet(this.endpoints, this.#base, this.#overlay, revision, [{ set: new WeakRef(this), delta: EMPTY_DELTA }, ...this.#ancestors].slice(0, MAX_ANCESTORS));
+  }
+  derive(endpoints: readonly Endpoint[], changes: Delta, revision: string): FrozenEndpointSet {
+    const ancestors: Ancestor[] = [{ set: new WeakRef(this), delta: changes }];
+    for (const a of this.#ancestors) {
+      if (ancestors.length >= MAX_ANCESTORS || a.delta.size + changes.size > MAX_DELTA || a.set.deref() === undefined) break;
+      const delta = new Map(a.delta);
+      for (const [id, e] of changes) delta.set(id, e);
+      ancestors.push({ set: a.set, delta });
+    }
     const size = (this.#overlay?.size ?? 0) + changes.size;
     if (size > MAX_OVERLAY) {
       const index = new Map<string, Endpoint>();
       for (const e of endpoints) index.set(e.id, e);
-      return new FrozenEndpointSet(endpoints, index, null, revision);
+      return new FrozenEndpointSet(endpoints, index, null, revision, ancestors);
     }
     const overlay = new Map(this.#overlay ?? []);
     for (const [id, e] of changes) overlay.set(id, e);
-    return new FrozenEndpointSet(endpoints, this.#base, overlay, revision);
+    return new FrozenEndpointSet(endpoints, this.#base, overlay, revision, ancestors);
   }
+}
+
+const EMPTY_DELTA: Delta = new Map();
+const EMPTY_CHANGES: EndpointChanges = Object.freeze({ upsert: Object.freeze([]) as readonly Endpoint[], remove: Object.freeze([]) as readonly string[] });
+
+/** Upserts and removals between two snapshots (see {@link EndpointSet.changesSince}). */
+export interface EndpointChanges {
+  /** Endpoints added or changed (compare with the previous set's `get(id)` to tell which). */
+  readonly upsert: readonly Endpoint[];
+  /** Ids of endpoints removed. */
+  readonly remove: readonly string[];
 }
 
 /** The same members under another revision, sharing storage (O(1)). */

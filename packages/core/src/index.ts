@@ -20,6 +20,7 @@ export {
   type EndpointSet,
   type EndpointSetDiff,
   type EndpointSetOptions,
+  type EndpointChanges,
   createEndpointSet,
   applyEndpointChanges,
   diffEndpointSets,
