@@ -49,7 +49,7 @@ server.listen(0, '127.0.0.1', () => {
     : register({ registry: config.registry!, service: config.service, endpoint, ttlSeconds: config.ttlSeconds, drainMs: config.drainMs });
   registration
     .ready({ timeoutMs: 30_000 })
-    .then(() => process.stdout.write(`ready ${port}\n`))
+    .then(() => process.stdout.write(`registered-at ${Date.now()}\nready ${port}\n`))
     .catch((error: unknown) => {
       process.stderr.write(`registration failed: ${String(error)}\n`);
       process.exit(1);

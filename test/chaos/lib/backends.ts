@@ -21,6 +21,8 @@ export interface Backend {
   /** `127.0.0.1:<port>`, its endpoint id. Empty until ready. */
   id: string;
   port: number;
+  /** Wall-clock ms (`Date.now()` in the backend) when its registration succeeded. */
+  registeredAt: number;
   /** Resolves when registered (prints `ready <port>`); rejects if it exits first or after 60 s. */
   readonly ready: Promise<Backend>;
   readonly alive: boolean;
@@ -43,6 +45,7 @@ export function startBackend(options: BackendOptions): Backend {
     proc,
     id: '',
     port: 0,
+    registeredAt: 0,
     ready: (async () => {
       await waitFor(
         () => {
@@ -55,6 +58,7 @@ export function startBackend(options: BackendOptions): Backend {
       });
       backend.port = Number(/^ready (\d+)$/m.exec(proc.output())![1]);
       backend.id = `127.0.0.1:${backend.port}`;
+      backend.registeredAt = Number(/^registered-at (\d+)$/m.exec(proc.output())?.[1] ?? 0);
       return backend;
     })(),
     get alive() {

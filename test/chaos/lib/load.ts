@@ -24,6 +24,8 @@ export interface LoadResult {
   latenciesMs: number[];
   /** Answers per backend (`x-backend` header). */
   perBackend: Record<string, number>;
+  /** Wall-clock ms (`Date.now()`) of the first 200, or undefined. */
+  firstOkAt: number | undefined;
 }
 
 export interface Load {
@@ -39,7 +41,7 @@ export interface Load {
 const TICK_MS = 5;
 
 export function startLoad(options: LoadOptions): Load {
-  const result: LoadResult = { sent: 0, ok: 0, failed: 0, failures: {}, examples: [], latenciesMs: [], perBackend: {} };
+  const result: LoadResult = { sent: 0, ok: 0, failed: 0, failures: {}, examples: [], latenciesMs: [], perBackend: {}, firstOkAt: undefined };
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
@@ -57,6 +59,7 @@ export function startLoad(options: LoadOptions): Load {
       await response.text();
       if (response.status === 200) {
         result.ok++;
+        result.firstOkAt ??= Date.now();
         result.latenciesMs.push(performance.now() - t0);
         const backend = response.headers.get('x-backend') ?? '?';
         result.perBackend[backend] = (result.perBackend[backend] ?? 0) + 1;
