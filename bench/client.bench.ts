@@ -326,14 +326,37 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
   return result;
 }
 
+// ---------------------------------------------------------------- 3. registry event → picker, idle process
+
+async function eventToPicker(rounds: number): Promise<number[]> {
+  const source = createFakeSource({ endpoints: [{ address: '127.0.0.1', port: 1000 }] });
+  const log: PickLog = { first: new Map(), last: new Map(), builds: [] };
+  const client = createClient({ services: { svc: 'fake://svc' }, schemes: { fake: () => source }, balancer: timed(leastRequest(), log) });
+  // The first call waits for the first snapshot (and fails to connect: nothing listens there).
+  await client.fetch('http://svc/', { retry: false }).catch(() => {});
+  const out: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const builds = log.builds.length;
+    const at = performance.now();
+    source.push({ upsert: [{ address: '127.0.0.1', port: 2000 + i }] });
+    while (log.builds.length === builds) await new Promise((r) => setImmediate(r));
+    out.push((log.builds[builds]! - at) * 1000);
+  }
+  await client.close();
+  return out;
+}
+
 // ---------------------------------------------------------------- run
 
 const t0 = performance.now();
 const loadBefore = os.loadavg()[0]!;
 const cpu = await loopback();
+const idleEventUs = await eventToPicker(300);
 const churnRuns: ChurnResult[] = [];
-for (const lag of [0, 1000]) {
-  for (const kind of ['balanced-pool', 'wayfinder-no-retries', 'wayfinder-defaults'] as const) {
+const LAGS = (process.env.CHURN_LAGS ?? '0,1000').split(',').map(Number);
+const KINDS = (process.env.CHURN_KINDS ?? 'balanced-pool,wayfinder-no-retries,wayfinder-defaults').split(',') as Kind[];
+for (const lag of LAGS) {
+  for (const kind of KINDS) {
     churnRuns.push({ ...(await churn(kind, lag)), loadAverage: Number(os.loadavg()[0]!.toFixed(1)) });
     console.log(JSON.stringify(churnRuns.at(-1)));
   }
@@ -344,7 +367,7 @@ const plainFetch = byName.get('global fetch (1 backend)')!;
 const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : Number(v.toFixed(digits)));
 const { md } = writeResults(
   'client',
-  { cpu, churn: churnRuns, churnSeconds: CHURN_SECONDS, loadBefore, totalSeconds: (performance.now() - t0) / 1000, machine: machine() },
+  { cpu, idleEventToPickerUs: { p50: quantile(idleEventUs, 0.5), p99: quantile(idleEventUs, 0.99) }, churn: churnRuns, churnSeconds: CHURN_SECONDS, loadBefore, totalSeconds: (performance.now() - t0) / 1000, machine: machine() },
   [
     {
       title: `Loopback: client CPU per request (16 concurrent, median of 5 interleaved rounds; load average ${loadBefore.toFixed(1)} at start)`,
@@ -373,7 +396,7 @@ const { md } = writeResults(
           `${fmt(r.firstPickNewP50Ms)} / ${fmt(r.firstPickNewP99Ms)}`,
           `${fmt(r.lastPickRemovedP50Ms)} / ${fmt(r.lastPickRemovedP99Ms)}`,
         ]),
-      note: 'Measured from the fake registry push (in process) to the balancer rebuild, and to the first/last pick.',
+      note: `Measured from the fake registry push (in process) to the balancer rebuild, and to the first/last pick, under the churn load. In an idle process, push → new picker: p50 ${idleEventUs.length ? quantile(idleEventUs, 0.5).toFixed(0) : '–'} µs, p99 ${idleEventUs.length ? quantile(idleEventUs, 0.99).toFixed(0) : '–'} µs (300 pushes).`,
     },
   ],
 );
