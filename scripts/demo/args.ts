@@ -7,7 +7,7 @@ export interface DemoOptions {
   /** Path requested on the target's endpoints. */
   path: string;
   durationMs: number;
-  /** Requests per second of the least-loaded stream (the sticky stream adds a quarter more). */
+  /** Requests per second in all (one in five carries a conversation id as affinity key). */
   ratePerSecond: number;
   policy: 'peak-ewma' | 'least-request';
   /** Force plain lines even on a TTY. */
