@@ -24,6 +24,8 @@ export interface LoadResult {
   latenciesMs: number[];
   /** Answers per backend (`x-backend` header). */
   perBackend: Record<string, number>;
+  /** `performance.now()` when each failed request was sent. */
+  failedAt: number[];
   /** Wall-clock ms (`Date.now()`) of the first 200, or undefined. */
   firstOkAt: number | undefined;
 }
@@ -41,14 +43,15 @@ export interface Load {
 const TICK_MS = 5;
 
 export function startLoad(options: LoadOptions): Load {
-  const result: LoadResult = { sent: 0, ok: 0, failed: 0, failures: {}, examples: [], latenciesMs: [], perBackend: {}, firstOkAt: undefined };
+  const result: LoadResult = { sent: 0, ok: 0, failed: 0, failures: {}, examples: [], latenciesMs: [], perBackend: {}, failedAt: [], firstOkAt: undefined };
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let seq = 1;
 
-  const fail = (key: string, detail: string) => {
+  const fail = (key: string, detail: string, sentAt: number) => {
     result.failed++;
+    result.failedAt.push(sentAt);
     result.failures[key] = (result.failures[key] ?? 0) + 1;
     if (result.examples.length < 5) result.examples.push(detail);
   };
@@ -63,10 +66,10 @@ export function startLoad(options: LoadOptions): Load {
         result.latenciesMs.push(performance.now() - t0);
         const backend = response.headers.get('x-backend') ?? '?';
         result.perBackend[backend] = (result.perBackend[backend] ?? 0) + 1;
-      } else fail(`status ${response.status}`, `#${n}: status ${response.status}`);
+      } else fail(`status ${response.status}`, `#${n}: status ${response.status}`, t0);
     } catch (error) {
       const key = isWayfinderError(error) ? error.code : ((error as Error)?.name ?? 'unknown');
-      fail(key, `#${n} at ${Math.round(t0 - started)} ms: ${String(error)}${causeChain(error)}`);
+      fail(key, `#${n} at ${Math.round(t0 - started)} ms: ${String(error)}${causeChain(error)}`, t0);
     }
   };
 
