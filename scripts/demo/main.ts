@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     process.off('SIGINT', onSigint);
   }
   const summary = buildSummary({ mode: options.target === undefined ? 'embedded' : 'target', target, policy: options.policy, durationMs: options.durationMs, stats, events });
+  if (stop.signal.aborted) write('\n(stopped early by Ctrl-C)');
   write(`${formatSummary(summary, CONVERSATIONS)}\n`);
   if (options.json) write(`SUMMARY ${JSON.stringify(summary)}\n`);
   return summary.failed === 0 && summary.sent > 0 ? 0 : 1;
