@@ -274,20 +274,33 @@ describe('createResolver', () => {
     expect(got).toEqual([['10.0.0.1'], ['10.0.0.1', '10.0.0.2']]);
   });
 
-  it('never keeps the process alive (timers are unref’ed)', () => {
-    // A child process with a resolver retrying an unreachable file must exit by itself.
-    const script = `
-      import { createResolver } from '@wayfinder/core';
-      const r = createResolver({ target: 'file:///nonexistent/wayfinder/endpoints.json' });
-      r.ready().catch(() => {});
-      setTimeout(() => {}, 50);
-    `;
-    const result = spawnSync(process.execPath, ['--conditions=@wayfinder/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+  const runChild = (script: string) =>
+    spawnSync(process.execPath, ['--conditions=@wayfinder/source', '--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: path.resolve(import.meta.dirname, '../../..'),
       timeout: 30_000,
       encoding: 'utf8',
     });
+
+  it('never keeps the process alive with its background work (timers are unref’ed)', () => {
+    // A resolver retrying an unreachable file, with nobody waiting on it: the process exits.
+    const result = runChild(`
+      import { createResolver } from '@wayfinder/core';
+      createResolver({ target: 'file:///nonexistent/wayfinder/endpoints.json' });
+      setTimeout(() => {}, 50);
+    `);
     expect(result.error).toBeUndefined();
+    expect(result.status).toBe(0);
+  });
+
+  it('keeps the process alive while a caller awaits ready(), until it settles', () => {
+    const result = runChild(`
+      import { createResolver } from '@wayfinder/core';
+      const r = createResolver({ target: 'file:///nonexistent/wayfinder/endpoints.json' });
+      try { await r.ready({ timeoutMs: 300 }); } catch (e) { console.log(e.code); }
+      await r.close();
+    `);
+    expect(result.error).toBeUndefined();
+    expect(result.stdout.trim()).toBe('WF_ERR_RESOLVE_TIMEOUT');
     expect(result.status).toBe(0);
   });
 });

@@ -52,6 +52,8 @@ export interface Resolver extends AsyncIterable<ResolverState> {
    * {@link ResolveTimeoutError} after `timeoutMs`, with the signal's reason on abort, with
    * {@link ClosedError} on close, and at once with a `SourceError` marked `permanent` that
    * arrives before the first sync (retrying cannot fix it; the resolver keeps trying anyway).
+   * While it is pending it keeps the process alive (as an awaited timer does); the resolver's
+   * background work never does.
    */
   ready(options?: ReadyOptions): Promise<ResolverState>;
   /**
@@ -153,7 +155,7 @@ class WatchingResolver implements Resolver {
     return new Promise<ResolverState>((resolve, reject) => {
       let timer: unknown;
       const cleanup = () => {
-        this.#readyWaiters.delete(waiter);
+        if (this.#readyWaiters.delete(waiter)) this.#release();
         if (timer !== undefined) this.#clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
@@ -169,6 +171,7 @@ class WatchingResolver implements Resolver {
       };
       const onAbort = () => waiter.reject(signal!.reason);
       this.#readyWaiters.add(waiter);
+      this.#hold();
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         timer = this.#clock.setTimeout(
@@ -177,6 +180,19 @@ class WatchingResolver implements Resolver {
         );
       }
     });
+  }
+
+  // Background work never keeps the process alive, but a caller awaiting ready() waits on
+  // purpose: like an awaited timer, a pending ready() holds the process open until it settles.
+  #holder: ReturnType<typeof setInterval> | undefined;
+  #hold(): void {
+    this.#holder ??= setInterval(() => {}, 2 ** 30);
+  }
+  #release(): void {
+    if (this.#readyWaiters.size === 0 && this.#holder !== undefined) {
+      clearInterval(this.#holder);
+      this.#holder = undefined;
+    }
   }
 
   subscribe(listener: (state: ResolverState) => void): () => void {
