@@ -95,7 +95,7 @@ function ringCore(sizing: RingSizing): PolicyCore {
   return {
     name: 'consistent-hash',
     create(env) {
-      const rnd = env.random;
+      const rng = env.rng;
       const builder = createRingBuilder(sizing);
       return {
         build(candidates): CorePicker {
@@ -105,7 +105,7 @@ function ringCore(sizing: RingSizing): PolicyCore {
             pick(context) {
               const key = context?.affinityKey;
               if (key !== undefined) return ring.pickKey(key, context);
-              const i = (rnd() * n) | 0;
+              const i = rng.below(n);
               return context?.exclude === undefined ? i : nextAllowed(context, candidates, i, i);
             },
           };

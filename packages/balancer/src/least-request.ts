@@ -1,7 +1,8 @@
 import { InvalidOptionError } from '@wayfinder/core';
-import { uniformWeights } from './alias-table.js';
-import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
+import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CorePicker, type PolicyCore, isExcludedAt, nextAllowedIn } from './core.js';
+import type { FastRandom } from './fast-random.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
+import type { SlotTable } from './slots.js';
 
 export interface LeastRequestOptions {
   /** Random candidates compared per pick. Default 2 (power of two choices). */
@@ -18,7 +19,8 @@ export const DEFAULT_ACTIVE_REQUEST_BIAS = 1;
  * (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/load_balancers#weighted-least-request):
  * draw `choices` random candidates and keep the one with the fewest in-flight calls (power of
  * two choices, Mitzenmacher 2001). With unequal weights the best score `weight / (active + 1)^bias`
- * wins. In-flight counts come from `onStart` / `onEnd` and survive snapshots.
+ * wins (with equal weights that order is the order of in-flight counts). In-flight counts come
+ * from `onStart` / `onEnd` and survive snapshots.
  *
  * @example
  * const result = leastRequest().create().build(set).pick();
@@ -32,42 +34,56 @@ export function leastRequest(options: LeastRequestOptions = {}): PipelinePolicy 
   return createPipelinePolicy(leastRequestCore(choices, bias));
 }
 
+class LeastRequestPicker implements CorePicker {
+  constructor(
+    readonly view: CandidateView,
+    readonly slots: SlotTable,
+    readonly rng: FastRandom,
+    readonly choices: number,
+    readonly bias: number,
+  ) {}
+
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const view = this.view;
+    const n = view.size;
+    if (n === 1) return 0;
+    const rng = this.rng;
+    const slotChunks = view.slots;
+    const active = this.slots.active;
+    const weight = this.slots.weight;
+    const excluding = context?.exclude !== undefined && context.exclude.size > 0;
+    let best = rng.below(n);
+    if (excluding && isExcludedAt(context, view, best)) best = nextAllowedIn(context, view, best, best);
+    let bestSlot = slotChunks[best >> CHUNK_BITS]![best & CHUNK_MASK]!;
+    for (let c = 1; c < this.choices; c++) {
+      let j = rng.below(n - 1);
+      if (j >= best) j++;
+      if (excluding && isExcludedAt(context, view, j)) continue;
+      const slot = slotChunks[j >> CHUNK_BITS]![j & CHUNK_MASK]!;
+      // weight_j / (a_j + 1)^bias > weight_best / (a_best + 1)^bias, cross-multiplied for bias 1.
+      // (All weights 0 only happens when nothing else is left: then they count as equal.)
+      const wj = weight[slot]! || 1;
+      const wb = weight[bestSlot]! || 1;
+      const better =
+        this.bias === 1
+          ? wj * (active[bestSlot]! + 1) > wb * (active[slot]! + 1)
+          : wj * Math.pow(active[bestSlot]! + 1, this.bias) > wb * Math.pow(active[slot]! + 1, this.bias);
+      if (better) {
+        best = j;
+        bestSlot = slot;
+      }
+    }
+    return best;
+  }
+}
+
 export function leastRequestCore(choices: number, bias: number): PolicyCore {
   return {
     name: 'least-request',
     create(env) {
-      const rnd = env.random;
       return {
-        build(candidates, states): CorePicker {
-          const n = candidates.length;
-          if (n === 1) return { pick: () => 0 };
-          const weighted = !uniformWeights(candidates.map((e) => e.weight));
-          const weights = Float64Array.from(candidates, (e) => e.weight);
-          const score = weighted
-            ? bias === 1
-              ? (i: number) => weights[i]! / (states[i]!.active + 1)
-              : (i: number) => weights[i]! / Math.pow(states[i]!.active + 1, bias)
-            : (i: number) => -states[i]!.active;
-          return {
-            pick(context) {
-              const excluding = context?.exclude !== undefined && context.exclude.size > 0;
-              let best = (rnd() * n) | 0;
-              if (excluding && isExcluded(context, candidates, best)) best = nextAllowed(context, candidates, best, best);
-              let bestScore = score(best);
-              for (let c = 1; c < choices; c++) {
-                let j = (rnd() * (n - 1)) | 0;
-                if (j >= best) j++;
-                if (excluding && isExcluded(context, candidates, j)) continue;
-                const s = score(j);
-                if (s > bestScore) {
-                  best = j;
-                  bestScore = s;
-                }
-              }
-              return best;
-            },
-          };
-        },
+        build: (_candidates, _states, view) => new LeastRequestPicker(view, env.slots, env.rng, choices, bias),
+        patch: (_previous, view) => new LeastRequestPicker(view, env.slots, env.rng, choices, bias),
       };
     },
   };

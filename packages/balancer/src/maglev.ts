@@ -79,7 +79,7 @@ export function maglevCore(tableSize: number): PolicyCore {
   return {
     name: 'maglev',
     create(env) {
-      const rnd = env.random;
+      const rng = env.rng;
       return {
         build(candidates): CorePicker {
           const n = candidates.length;
@@ -88,7 +88,7 @@ export function maglevCore(tableSize: number): PolicyCore {
             pick(context) {
               const key = context?.affinityKey;
               if (key === undefined) {
-                const i = (rnd() * n) | 0;
+                const i = rng.below(n);
                 return context?.exclude === undefined ? i : nextAllowed(context, candidates, i, i);
               }
               const first = table[hashString(key, KEY_SEED) % tableSize]!;

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@wayfinder/core';
-import { type CorePicker, type EndpointState, type PolicyCore, isExcluded, nextAllowed } from './core.js';
+import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CoreEnv, type CorePicker, type PolicyCore, isExcludedAt, nextAllowedIn } from './core.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 
 export interface PeakEwmaOptions {
@@ -13,9 +13,15 @@ export const DEFAULT_DECAY_MS = 10_000;
 export const DEFAULT_RTT_MS = 30;
 /** Finagle's cost for an endpoint with calls in flight but no latency yet. */
 const PENALTY = 2 ** 47;
-/** exp(-t / decay) is tabulated over [0, 8 × decay) in this many steps (0.05% below e⁻⁸). */
+/** exp(-x) is tabulated over [0, 8) in this many steps and interpolated linearly (error < 1e-6). */
 const DECAY_STEPS = 4096;
 const DECAY_SPAN = 8;
+const DECAY_TABLE = (() => {
+  const table = new Float64Array(DECAY_STEPS + 2);
+  for (let i = 0; i <= DECAY_STEPS; i++) table[i] = Math.exp((-i * DECAY_SPAN) / DECAY_STEPS);
+  table[DECAY_STEPS] = 0;
+  return table;
+})();
 
 /**
  * Peak EWMA with power of two choices, Finagle and Linkerd's latency-aware balancer
@@ -23,10 +29,12 @@ const DECAY_SPAN = 8;
  * https://linkerd.io/2016/03/16/beyond-round-robin-load-balancing-for-latency/): each endpoint's
  * cost is its peak-sensitive moving average of latency × (in-flight + 1); a slower answer than
  * the average replaces it at once, faster ones pull it down with time constant `decayMs`, and
- * the average decays toward 0 while the endpoint is idle so a slow endpoint is retried.
+ * the average decays toward 0 while the endpoint is idle so a slow endpoint is retried. While
+ * calls are in flight for longer than the average, their mean age stands in for it, so a
+ * backend that stopped answering looks slow before its first timeout comes back.
  *
- * Per pick: one clock read per event-loop turn (cached) and a table lookup for the decay of
- * each of the two candidates; no `Math.exp`.
+ * Per pick: one clock read per event-loop turn (cached) and an interpolated table lookup for the
+ * decay of each of the two candidates; no `Math.exp`, no allocation.
  *
  * @example
  * const picker = peakEwma({ defaultRttMs: 10 }).create().build(set);
@@ -39,59 +47,100 @@ export function peakEwma(options: PeakEwmaOptions = {}): PipelinePolicy {
   return createPipelinePolicy(peakEwmaCore(decayMs, defaultRttMs));
 }
 
-/** A decay function exp(-dt / decayMs) from a table (dt ≥ 0). */
+/** A decay function exp(-dt / decayMs) from the interpolated table (dt ≥ 0). */
 export function createDecay(decayMs: number): (dtMs: number) => number {
-  const table = new Float64Array(DECAY_STEPS + 1);
-  for (let i = 0; i <= DECAY_STEPS; i++) table[i] = Math.exp((-i * DECAY_SPAN) / DECAY_STEPS);
-  table[DECAY_STEPS] = 0;
   const scale = DECAY_STEPS / (DECAY_SPAN * decayMs);
   return (dtMs) => {
     const x = dtMs * scale;
     if (!(x > 0)) return 1;
-    return x >= DECAY_STEPS ? 0 : table[x | 0]!;
+    if (x >= DECAY_STEPS) return 0;
+    const i = x | 0;
+    const lo = DECAY_TABLE[i]!;
+    return lo + (DECAY_TABLE[i + 1]! - lo) * (x - i);
   };
 }
 
+class PeakEwmaPicker implements CorePicker {
+  constructor(
+    readonly view: CandidateView,
+    readonly env: CoreEnv,
+    readonly scale: number,
+    readonly defaultRttMs: number,
+  ) {}
+
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const view = this.view;
+    const n = view.size;
+    if (n === 1) return 0;
+    const env = this.env;
+    const rng = env.rng;
+    let a = rng.below(n);
+    let b = rng.below(n - 1);
+    if (b >= a) b++;
+    if (context?.exclude !== undefined && context.exclude.size > 0) {
+      if (isExcludedAt(context, view, a)) a = nextAllowedIn(context, view, a, a);
+      if (isExcludedAt(context, view, b) || b === a) return a;
+    }
+    const now = env.now();
+    const slots = env.slots;
+    const ewmaMs = slots.ewmaMs;
+    const ewmaAtMs = slots.ewmaAtMs;
+    const activeOf = slots.active;
+    const startSum = slots.startSumMs;
+    let best = a;
+    let bestCost = 0;
+    for (let k = 0; k < 2; k++) {
+      const i = k === 0 ? a : b;
+      const slot = view.slots[i >> CHUNK_BITS]![i & CHUNK_MASK]!;
+      let ewma = ewmaMs[slot]!;
+      if (ewma !== ewma) {
+        ewma = this.defaultRttMs;
+        ewmaMs[slot] = ewma;
+        ewmaAtMs[slot] = now;
+      }
+      // Lazy decay toward 0 over the time since the last observation (interpolated table).
+      const x = (now - ewmaAtMs[slot]!) * this.scale;
+      if (x >= DECAY_STEPS) ewma = 0;
+      else if (x > 0) {
+        const j = x | 0;
+        const lo = DECAY_TABLE[j]!;
+        ewma *= lo + (DECAY_TABLE[j + 1]! - lo) * (x - j);
+      }
+      const active = activeOf[slot]!;
+      if (active > 0) {
+        const age = now - startSum[slot]! / active;
+        if (age > ewma) ewma = age;
+      }
+      const cost = ewma === 0 && active > 0 ? PENALTY + active : ewma * (active + 1);
+      if (k === 0 || cost < bestCost) {
+        best = i;
+        bestCost = cost;
+      }
+    }
+    return best;
+  }
+}
+
 export function peakEwmaCore(decayMs: number, defaultRttMs: number): PolicyCore {
-  const decay = createDecay(decayMs);
+  const scale = DECAY_STEPS / (DECAY_SPAN * decayMs);
   return {
     name: 'peak-ewma',
     create(env) {
-      const rnd = env.random;
-      const cost = (s: EndpointState, now: number) => {
-        if (s.ewmaMs !== s.ewmaMs) {
-          s.ewmaMs = defaultRttMs;
-          s.ewmaAtMs = now;
-        }
-        const ewma = s.ewmaMs * decay(now - s.ewmaAtMs);
-        return ewma === 0 && s.active > 0 ? PENALTY + s.active : ewma * (s.active + 1);
-      };
+      const slots = env.slots;
       return {
-        build(candidates, states): CorePicker {
-          const n = candidates.length;
-          if (n === 1) return { pick: () => 0 };
-          return {
-            pick(context) {
-              let a = (rnd() * n) | 0;
-              let b = (rnd() * (n - 1)) | 0;
-              if (b >= a) b++;
-              if (context?.exclude !== undefined && context.exclude.size > 0) {
-                if (isExcluded(context, candidates, a)) a = nextAllowed(context, candidates, a, a);
-                if (isExcluded(context, candidates, b) || b === a) return a;
-              }
-              const now = env.now();
-              return cost(states[b]!, now) < cost(states[a]!, now) ? b : a;
-            },
-          };
-        },
+        build: (_candidates, _states, view) => new PeakEwmaPicker(view, env, scale, defaultRttMs),
+        patch: (_previous, view) => new PeakEwmaPicker(view, env, scale, defaultRttMs),
         onEnd(s, outcome) {
           const rtt = outcome.latencyMs;
           if (!(rtt >= 0)) return;
+          const slot = s.slot;
           const now = env.now();
-          const w = s.ewmaMs !== s.ewmaMs ? 0 : decay(now - s.ewmaAtMs);
-          const decayed = w === 0 ? 0 : s.ewmaMs * w;
-          s.ewmaMs = rtt > decayed ? rtt : decayed + rtt * (1 - w);
-          s.ewmaAtMs = now;
+          const ewma = slots.ewmaMs[slot]!;
+          // Finagle's Metric.observe: w = exp(-Δt/τ); a peak replaces the average at once.
+          const w = ewma !== ewma ? 0 : Math.exp(-Math.max(0, now - slots.ewmaAtMs[slot]!) / decayMs);
+          const decayed = w === 0 ? 0 : ewma * w;
+          slots.ewmaMs[slot] = rtt > decayed ? rtt : decayed + rtt * (1 - w);
+          slots.ewmaAtMs[slot] = now;
         },
       };
     },

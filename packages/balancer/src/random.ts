@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '@wayfinder/core';
 import { createAliasTable, drawAlias, uniformWeights } from './alias-table.js';
-import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
+import { type CandidateView, type CorePicker, type PolicyCore, endpointAt, isExcludedAt, nextAllowedIn } from './core.js';
+import type { FastRandom } from './fast-random.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 
 export interface RandomOptions {
@@ -27,41 +28,63 @@ export function random(options: RandomOptions = {}): PipelinePolicy {
   return createPipelinePolicy(randomCore(options.weighted ?? true));
 }
 
+class UniformPicker implements CorePicker {
+  constructor(
+    readonly view: CandidateView,
+    readonly weight: number,
+    readonly rng: FastRandom,
+  ) {}
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const n = this.view.size;
+    const i = this.rng.below(n);
+    if (context?.exclude === undefined || !isExcludedAt(context, this.view, i)) return i;
+    return retry(context, this.view, this.rng, i, () => this.rng.below(n));
+  }
+}
+
+function retry(context: Parameters<CorePicker['pick']>[0], view: CandidateView, rng: FastRandom, first: number, draw: () => number): number {
+  for (let k = 0; k < EXCLUDE_REDRAWS; k++) {
+    const i = draw();
+    if (!isExcludedAt(context, view, i)) return i;
+  }
+  return nextAllowedIn(context, view, rng.below(view.size), first);
+}
+
 export function randomCore(weighted: boolean): PolicyCore {
   return {
     name: 'random',
     create(env) {
-      const rnd = env.random;
+      const rng = env.rng;
       return {
-        build(candidates): CorePicker {
-          const n = candidates.length;
+        build(candidates, _states, view): CorePicker {
           const weights = candidates.map((e) => e.weight);
-          if (!weighted || uniformWeights(weights)) {
-            return {
-              pick(context) {
-                const i = (rnd() * n) | 0;
-                if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
-                return retry(context, i, () => (rnd() * n) | 0);
-              },
-            };
-          }
+          if (!weighted || uniformWeights(weights)) return new UniformPicker(view, weights[0] ?? 1, rng);
           const table = createAliasTable(weights);
+          const n = table.prob.length;
+          const prob = table.prob;
+          const alias = table.alias;
+          const draw = () => {
+            const r = rng.nextInt32() >>> 0;
+            const i = ((r * n) / 4294967296) | 0;
+            // The fraction of the same draw decides between the column and its alias.
+            return (r * n) % 4294967296 < prob[i]! * 4294967296 ? i : alias[i]!;
+          };
           return {
             pick(context) {
-              const i = drawAlias(table, rnd());
-              if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
-              return retry(context, i, () => drawAlias(table, rnd()));
+              const i = draw();
+              if (context?.exclude === undefined || !isExcludedAt(context, view, i)) return i;
+              return retry(context, view, rng, i, draw);
             },
           };
-          function retry(context: Parameters<CorePicker['pick']>[0], first: number, draw: () => number): number {
-            for (let k = 0; k < EXCLUDE_REDRAWS; k++) {
-              const i = draw();
-              if (!isExcluded(context, candidates, i)) return i;
-            }
-            return nextAllowed(context, candidates, (rnd() * n) | 0, first);
-          }
+        },
+        patch(previous, view, firstNew) {
+          if (!(previous instanceof UniformPicker)) return undefined;
+          const w = previous.weight;
+          if (weighted) for (let i = firstNew; i < view.size; i++) if (endpointAt(view, i).weight !== w) return undefined;
+          return new UniformPicker(view, w, rng);
         },
       };
     },
   };
 }
+

@@ -1,6 +1,6 @@
 import { type Endpoint, compareEndpoints } from '@wayfinder/core';
 import { uniformWeights } from './alias-table.js';
-import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
+import { type CandidateView, type CorePicker, type PolicyCore, endpointAt, isExcluded, isExcludedAt, nextAllowed, nextAllowedIn } from './core.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 
 /** Weights are scaled to this (gRPC's static stride scheduler keeps 16 bits). */
@@ -12,7 +12,9 @@ const OFFSET = (MAX_WEIGHT / 2) | 0;
  * static stride scheduler (https://github.com/grpc/proposal/blob/master/A58-client-side-weighted-round-robin-lb-policy.md),
  * which interleaves picks smoothly like nginx's smooth weighted round robin but in O(1)
  * expected time per pick instead of O(N). The rotation continues after the last endpoint
- * picked when a new snapshot arrives (it does not restart at the first one).
+ * picked when a new snapshot arrives (it does not restart at the first one). With equal
+ * weights, a snapshot derived from the previous one by a few changes is applied in O(1): the
+ * last candidate takes a departed one's place in the rotation and newcomers join at its end.
  *
  * @example
  * const picker = roundRobin().create().build(set);
@@ -22,35 +24,50 @@ export function roundRobin(): PipelinePolicy {
   return createPipelinePolicy(roundRobinCore());
 }
 
+interface Rotation extends CorePicker {
+  /** The endpoint picked last, if any. */
+  lastPicked(): Endpoint | undefined;
+}
+
+class UniformRotation implements Rotation {
+  next: number;
+  picked = -1;
+  constructor(
+    readonly view: CandidateView,
+    start: number,
+    readonly weight: number,
+  ) {
+    this.next = start;
+  }
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const view = this.view;
+    let i = this.next;
+    if (context?.exclude !== undefined && isExcludedAt(context, view, i)) i = nextAllowedIn(context, view, i, i);
+    this.next = i + 1 === view.size ? 0 : i + 1;
+    this.picked = i;
+    return i;
+  }
+  lastPicked(): Endpoint | undefined {
+    return this.picked < 0 ? undefined : endpointAt(this.view, this.picked);
+  }
+}
+
 export function roundRobinCore(): PolicyCore {
   return {
     name: 'round-robin',
     create() {
       let last: Endpoint | undefined;
       let generation = 0;
-      let current: { candidates: readonly Endpoint[]; lastIndex(): number } | undefined;
+      let current: Rotation | undefined;
       return {
-        build(candidates): CorePicker {
-          if (current !== undefined) {
-            const i = current.lastIndex();
-            if (i >= 0) last = current.candidates[i];
-          }
+        build(candidates, _states, view): CorePicker {
+          last = current?.lastPicked() ?? last;
           const n = candidates.length;
           const start = last === undefined ? 0 : firstAfter(candidates, last);
           const weights = candidates.map((e) => e.weight);
           if (uniformWeights(weights)) {
-            let next = start;
-            let picked = -1;
-            current = { candidates, lastIndex: () => picked };
-            return {
-              pick(context) {
-                let i = next;
-                if (context?.exclude !== undefined && isExcluded(context, candidates, i)) i = nextAllowed(context, candidates, i, i);
-                next = i + 1 === n ? 0 : i + 1;
-                picked = i;
-                return i;
-              },
-            };
+            current = new UniformRotation(view, start, weights[0]!);
+            return current;
           }
           let max = 0;
           for (const w of weights) if (w > max) max = w;
@@ -58,8 +75,8 @@ export function roundRobinCore(): PolicyCore {
           const period = n * MAX_WEIGHT;
           let seq = (generation % MAX_WEIGHT) * n + start;
           let picked = -1;
-          current = { candidates, lastIndex: () => picked };
-          return {
+          const rotation: Rotation = {
+            lastPicked: () => (picked < 0 ? undefined : candidates[picked]),
             pick(context) {
               const excluding = context?.exclude !== undefined && context.exclude.size > 0;
               for (let tries = 0; ; tries++) {
@@ -80,6 +97,17 @@ export function roundRobinCore(): PolicyCore {
               }
             },
           };
+          current = rotation;
+          return rotation;
+        },
+        // Incremental updates keep the rotation where it was: a departed endpoint's place is
+        // taken by the last one, newcomers join at the end, each still comes once per cycle.
+        patch(previous, view, firstNew) {
+          if (!(previous instanceof UniformRotation)) return undefined;
+          for (let i = firstNew; i < view.size; i++) if (endpointAt(view, i).weight !== previous.weight) return undefined;
+          last = previous.lastPicked() ?? last;
+          current = new UniformRotation(view, previous.next < view.size ? previous.next : 0, previous.weight);
+          return current;
         },
       };
     },

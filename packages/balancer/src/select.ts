@@ -13,7 +13,16 @@ export interface StackConfig {
 }
 
 export type Selection =
-  | { readonly candidates: readonly Endpoint[]; readonly panic: boolean; readonly reason?: undefined }
+  | {
+      readonly candidates: readonly Endpoint[];
+      readonly panic: boolean;
+      readonly reason?: undefined;
+      /** The priority group used (undefined: every endpoint is in it) and its size. */
+      readonly levelPriority: number | undefined;
+      readonly levelSize: number;
+      /** True when the candidates are exactly the group's healthy endpoints (no fallback, panic, weight or topology filter): the case the pipeline can patch incrementally. */
+      readonly plain: boolean;
+    }
   | { readonly candidates?: undefined; readonly panic?: undefined; readonly reason: NoEndpointsReason; readonly detail?: string };
 
 /**
@@ -31,13 +40,21 @@ export function selectCandidates(
   const healthy = (e: Endpoint) => (stack.readiness ? e.ready : true) && !isEjected(e);
   const servingOk = (e: Endpoint) => e.serving && !isEjected(e);
   let level = endpoints;
-  if (stack.priority && endpoints.some((e) => e.priority !== endpoints[0]!.priority)) {
-    const p = lowestPriority(endpoints, healthy) ?? lowestPriority(endpoints, servingOk) ?? lowestPriority(endpoints, () => true)!;
-    level = endpoints.filter((e) => e.priority === p);
+  let levelPriority: number | undefined;
+  if (stack.priority) {
+    if (endpoints.some((e) => e.priority !== endpoints[0]!.priority)) {
+      const p = lowestPriority(endpoints, healthy) ?? lowestPriority(endpoints, servingOk) ?? lowestPriority(endpoints, () => true)!;
+      level = endpoints.filter((e) => e.priority === p);
+      levelPriority = p;
+    } else {
+      levelPriority = endpoints[0]!.priority;
+    }
   }
+  let plain = stack.topology === undefined && !keepsServing;
   let usable: readonly Endpoint[];
   if (stack.readiness) {
     const ready = level.filter(healthy);
+    if (ready.length === 0) plain = false;
     usable = ready.length === 0 ? level.filter(servingOk) : keepsServing ? level.filter((e) => (e.ready || (e.serving && e.terminating)) && !isEjected(e)) : ready;
   } else {
     usable = level.filter((e) => !isEjected(e));
@@ -49,6 +66,7 @@ export function selectCandidates(
     if (wider.length > usable.length) {
       candidates = wider;
       panic = true;
+      plain = false;
     }
   }
   if (candidates.length === 0) {
@@ -57,13 +75,14 @@ export function selectCandidates(
   if (candidates.some((e) => e.weight === 0)) {
     const positive = candidates.filter((e) => e.weight > 0);
     if (positive.length > 0) candidates = positive;
+    plain = false;
   }
   if (stack.topology) {
     const local = applyTopology(candidates, stack.topology);
     if (local === undefined) return { reason: 'none-local', detail: `node "${stack.topology.node}"` };
     candidates = local;
   }
-  return { candidates, panic };
+  return { candidates, panic, levelPriority, levelSize: level.length, plain };
 }
 
 function lowestPriority(endpoints: readonly Endpoint[], keep: (e: Endpoint) => boolean): number | undefined {

@@ -2,6 +2,7 @@ import { type Endpoint, InvalidOptionError } from '@wayfinder/core';
 import { buildRingPicker, type RingPicker, resolveRingSizing } from './consistent-hash.js';
 import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
+import { LruTable } from './lru-table.js';
 import { createRingBuilder } from './ring.js';
 
 export interface StickyOptions {
@@ -15,11 +16,6 @@ export interface StickyOptions {
 
 export const DEFAULT_STICKY_IDLE_TIMEOUT_MS = 10_800_000;
 export const DEFAULT_STICKY_MAX_ENTRIES = 65_536;
-
-interface Binding {
-  endpoint: Endpoint;
-  lastUsedMs: number;
-}
 
 /**
  * Session affinity with Kubernetes `sessionAffinity: ClientIP` semantics
@@ -57,8 +53,8 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
     name: 'sticky',
     keepsServing: true,
     create(env) {
-      const rnd = env.random;
-      const bindings = new Map<string, Binding>();
+      const rng = env.rng;
+      const bindings = new LruTable(maxEntries);
       const builder = createRingBuilder(resolveRingSizing({}));
       return {
         build(candidates): CorePicker {
@@ -77,20 +73,18 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
             pick(context) {
               const key = context?.affinityKey;
               if (key === undefined) {
-                const i = eligibleIdx[(rnd() * m) | 0]!;
+                const i = eligibleIdx[rng.below(m)]!;
                 if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
                 const other = eligibleIdx.find((j) => !isExcluded(context, candidates, j));
                 return other ?? nextAllowed(context, candidates, i, i);
               }
               const now = env.now();
-              const binding = bindings.get(key);
-              const live = binding !== undefined && now - binding.lastUsedMs <= idleTimeoutMs;
+              const entry = bindings.find(key);
+              const live = entry >= 0 && now - bindings.usedAtMs(entry) <= idleTimeoutMs;
               if (live) {
-                const i = index.get(binding.endpoint.id);
+                const i = index.get(bindings.endpointOf(entry).id);
                 if (i !== undefined && candidates[i]!.serving) {
-                  binding.lastUsedMs = now;
-                  bindings.delete(key);
-                  bindings.set(key, binding);
+                  bindings.touch(entry, now);
                   if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
                   return choose(key, context);
                 }
@@ -98,16 +92,12 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
               const i = choose(key, context);
               if (context?.exclude !== undefined && isExcluded(context, candidates, i)) return i;
               const to = candidates[i]!;
-              if (binding !== undefined) {
-                bindings.delete(key);
-                const from = binding.endpoint;
-                binding.endpoint = to;
-                binding.lastUsedMs = now;
-                bindings.set(key, binding);
+              if (entry >= 0) {
+                const from = bindings.endpointOf(entry);
+                bindings.touch(entry, now, to);
                 if (live && from.id !== to.id) onRebind?.(key, from, to);
               } else {
-                bindings.set(key, { endpoint: to, lastUsedMs: now });
-                if (bindings.size > maxEntries) bindings.delete(bindings.keys().next().value!);
+                bindings.insert(key, to, now);
               }
               return i;
             },

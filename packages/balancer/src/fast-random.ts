@@ -1,0 +1,30 @@
+import type { Random } from '@wayfinder/core';
+
+/**
+ * The pick path's randomness: mulberry32 (public domain) in Int32 arithmetic, its state in an
+ * Int32Array, so a draw allocates nothing (calling an injected `() => number` that is not
+ * inlined boxes its double result). Seeded from the injected `Random` once, so seeded tests and
+ * simulations stay deterministic.
+ */
+export class FastRandom {
+  readonly #state = new Int32Array(1);
+
+  constructor(random: Random) {
+    this.#state[0] = (random() * 4294967296) ^ (random() * 65536);
+  }
+
+  /** The next 32-bit value as a signed integer. */
+  nextInt32(): number {
+    const s = this.#state;
+    const a = (s[0]! + 0x6d2b79f5) | 0;
+    s[0] = a;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return t ^ (t >>> 14);
+  }
+
+  /** A uniform integer in [0, n) for 0 < n ≤ 2^31 (multiply-shift, no modulo bias worth noting below 2^20). */
+  below(n: number): number {
+    return (((this.nextInt32() >>> 0) * n) / 4294967296) | 0;
+  }
+}

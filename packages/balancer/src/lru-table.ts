@@ -1,0 +1,97 @@
+import type { Endpoint } from '@wayfinder/core';
+
+/**
+ * The sticky binding table: key → endpoint with last-use times, least recently used first out.
+ * An intrusive doubly linked list in typed arrays (entry indices), so a hit only rewrites a few
+ * integers: no Map re-insertion, no allocation. Capacity grows by doubling up to `maxEntries`.
+ */
+export class LruTable {
+  readonly #index = new Map<string, number>();
+  readonly #max: number;
+  #keys: (string | undefined)[] = [];
+  #endpoints: (Endpoint | undefined)[] = [];
+  #usedMs = new Float64Array(0);
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  #head = -1;
+  #tail = -1;
+  #count = 0;
+
+  constructor(maxEntries: number) {
+    this.#max = maxEntries;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The entry of `key`, or -1. */
+  find(key: string): number {
+    return this.#index.get(key) ?? -1;
+  }
+
+  endpointOf(entry: number): Endpoint {
+    return this.#endpoints[entry]!;
+  }
+
+  usedAtMs(entry: number): number {
+    return this.#usedMs[entry]!;
+  }
+
+  /** Marks `entry` used now (moves it to the most recent end) and optionally rebinds it. */
+  touch(entry: number, nowMs: number, endpoint?: Endpoint): void {
+    this.#usedMs[entry] = nowMs;
+    if (endpoint !== undefined) this.#endpoints[entry] = endpoint;
+    if (this.#head === entry) return;
+    this.#unlink(entry);
+    this.#pushFront(entry);
+  }
+
+  /** Adds a binding for a key not in the table, dropping the least recently used beyond the bound. */
+  insert(key: string, endpoint: Endpoint, nowMs: number): void {
+    let entry: number;
+    if (this.#count < this.#max) {
+      entry = this.#count++;
+      if (entry >= this.#usedMs.length) this.#grow();
+    } else {
+      entry = this.#tail;
+      this.#unlink(entry);
+      this.#index.delete(this.#keys[entry]!);
+    }
+    this.#keys[entry] = key;
+    this.#endpoints[entry] = endpoint;
+    this.#usedMs[entry] = nowMs;
+    this.#index.set(key, entry);
+    this.#pushFront(entry);
+  }
+
+  #unlink(entry: number): void {
+    const p = this.#prev[entry]!;
+    const n = this.#next[entry]!;
+    if (p >= 0) this.#next[p] = n;
+    else this.#head = n;
+    if (n >= 0) this.#prev[n] = p;
+    else this.#tail = p;
+  }
+
+  #pushFront(entry: number): void {
+    this.#prev[entry] = -1;
+    this.#next[entry] = this.#head;
+    if (this.#head >= 0) this.#prev[this.#head] = entry;
+    this.#head = entry;
+    if (this.#tail < 0) this.#tail = entry;
+  }
+
+  #grow(): void {
+    const size = Math.min(this.#max, Math.max(64, this.#usedMs.length * 2));
+    const used = new Float64Array(size);
+    used.set(this.#usedMs);
+    const prev = new Int32Array(size);
+    prev.set(this.#prev);
+    const next = new Int32Array(size);
+    next.set(this.#next);
+    this.#usedMs = used;
+    this.#prev = prev;
+    this.#next = next;
+  }
+}
