@@ -41,26 +41,11 @@ export function startBackend(options: BackendOptions): Backend {
   });
   let exited = false;
   void proc.exited.then(() => (exited = true));
-  const backend: Backend = {
+  const base = {
     proc,
     id: '',
     port: 0,
     registeredAt: 0,
-    ready: (async () => {
-      await waitFor(
-        () => {
-          if (exited) throw new Error('exited');
-          return /^ready \d+$/m.test(proc.output());
-        },
-        { timeoutMs: 60_000, intervalMs: 20, what: 'backend registration' },
-      ).catch((error: unknown) => {
-        throw new Error(`backend did not become ready (${String(error)}): ${proc.output().slice(-1000)}`);
-      });
-      backend.port = Number(/^ready (\d+)$/m.exec(proc.output())![1]);
-      backend.id = `127.0.0.1:${backend.port}`;
-      backend.registeredAt = Number(/^registered-at (\d+)$/m.exec(proc.output())?.[1] ?? 0);
-      return backend;
-    })(),
     get alive() {
       return !exited;
     },
@@ -69,6 +54,24 @@ export function startBackend(options: BackendOptions): Backend {
       await proc.stop({ signal: 'SIGTERM', graceMs: 30_000 });
     },
   };
+  const self: { backend?: Backend } = {};
+  const ready = (async (): Promise<Backend> => {
+    await waitFor(
+      () => {
+        if (exited) throw new Error('exited');
+        return /^ready \d+$/m.test(proc.output());
+      },
+      { timeoutMs: 60_000, intervalMs: 20, what: 'backend registration' },
+    ).catch((error: unknown) => {
+      throw new Error(`backend did not become ready (${String(error)}): ${proc.output().slice(-1000)}`);
+    });
+    base.port = Number(/^ready (\d+)$/m.exec(proc.output())![1]);
+    base.id = `127.0.0.1:${base.port}`;
+    base.registeredAt = Number(/^registered-at (\d+)$/m.exec(proc.output())?.[1] ?? 0);
+    return self.backend!;
+  })();
+  const backend: Backend = Object.assign(base, { ready });
+  self.backend = backend;
   backend.ready.catch(() => {});
   return backend;
 }
