@@ -13,6 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BalancedPool, Pool } from 'undici';
 import { type BalancerPolicy, type CallOutcome, createClient, type WayfinderClient } from '@wayfinder/core';
 import { createFakeSource } from '@wayfinder/core/fake';
@@ -181,6 +182,8 @@ interface ChurnResult {
   attempts: number;
   extraAttemptsPct: number;
   kills: number;
+  /** p99 event-loop delay of the client process during the run. */
+  eventLoopDelayP99Ms: number;
   refusedFailures: number;
   inFlightFailures: number;
   firstPickNewP50Ms?: number;
@@ -208,6 +211,7 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
   if (kind === 'balanced-pool') balanced = new BalancedPool(live.map(url), poolOptions);
   else {
     client = createClient({
+      ...(process.env.QUARANTINE_MS ? { quarantineMs: Number(process.env.QUARANTINE_MS) } : {}),
       services: { svc: 'fake://svc' },
       schemes: { fake: () => source },
       balancer: timed(leastRequest(), log),
@@ -255,6 +259,8 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
     }
   };
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const start = performance.now();
   const end = start + CHURN_SECONDS * 1000;
   let sent = 0;
@@ -288,6 +294,7 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
       }
     }, 2);
   });
+  loopDelay.disable();
   for (let i = 0; i < 500 && inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
   await client?.close();
   await balanced?.destroy();
@@ -307,6 +314,7 @@ async function churn(kind: Kind, registryLagMs: number): Promise<ChurnResult> {
     attempts: balanced ? requests : outcomes.length,
     extraAttemptsPct: balanced ? 0 : ((outcomes.length - requests) / requests) * 100,
     kills,
+    eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     refusedFailures: outcomes.filter((o) => o.failure === 'connect').length,
     inFlightFailures: outcomes.filter((o) => !o.ok && o.failure !== 'connect' && o.failure !== 'local').length,
   };
@@ -350,7 +358,7 @@ async function eventToPicker(rounds: number): Promise<number[]> {
 
 const t0 = performance.now();
 const loadBefore = os.loadavg()[0]!;
-const cpu = await loopback();
+const cpu = process.env.SKIP_LOOPBACK ? [] : await loopback();
 const idleEventUs = await eventToPicker(300);
 const churnRuns: ChurnResult[] = [];
 const LAGS = (process.env.CHURN_LAGS ?? '0,1000').split(',').map(Number);
@@ -362,8 +370,8 @@ for (const lag of LAGS) {
   }
 }
 const byName = new Map(cpu.map((c) => [c.name, c]));
-const plainRequest = byName.get('undici Pool.request (1 backend)')!;
-const plainFetch = byName.get('global fetch (1 backend)')!;
+const plainRequest = byName.get('undici Pool.request (1 backend)');
+const plainFetch = byName.get('global fetch (1 backend)');
 const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : Number(v.toFixed(digits)));
 const { md } = writeResults(
   'client',
@@ -373,16 +381,16 @@ const { md } = writeResults(
       title: `Loopback: client CPU per request (16 concurrent, median of 5 interleaved rounds; load average ${loadBefore.toFixed(1)} at start)`,
       columns: ['case', 'CPU µs/req', 'Δ vs plain (µs)', 'req/s', 'p50 ms', 'p99 ms', 'p99 / plain'],
       rows: cpu.map((c) => {
-        const base = c.name.includes('fetch') ? plainFetch : plainRequest;
+        const base = (c.name.includes('fetch') ? plainFetch : plainRequest)!;
         return [c.name, fmt(c.cpuUsPerRequest, 1), fmt(c.cpuUsPerRequest - base.cpuUsPerRequest, 1), Math.round(c.requestsPerS), fmt(c.p50Ms, 3), fmt(c.p99Ms, 3), fmt(c.p99Ms / base.p99Ms)];
       }),
       note: 'Wayfinder cases use leastRequest() from @wayfinder/balancer over 4 backends; the plain cases go to one fixed backend. Goals: request path ≤ plain request + 3 µs and ≥ BalancedPool throughput; fetch path ≤ plain fetch + 5 µs; p99 ≤ 1.1× plain.',
     },
     {
       title: `Churn: ${RATE_PER_S} req/s open loop for ${CHURN_SECONDS} s, 6 backends, one SIGKILLed and replaced every ${KILL_EVERY_MS} ms`,
-      columns: ['client', 'registry lag', 'requests', 'failed', 'failed %', 'extra attempts %', 'kills', 'refused attempts', 'in-flight failures', 'load avg'],
-      rows: churnRuns.map((r) => [r.kind, `${r.registryLagMs} ms`, r.requests, r.failed, fmt(r.failedPct, 3), fmt(r.extraAttemptsPct, 3), r.kills, r.refusedFailures, r.inFlightFailures, r.loadAverage ?? '–']),
-      note: 'All requests are GETs (idempotent). Wayfinder runs use leastRequest() and the request path (undici.request with client.dispatcher). "refused attempts" are attempts sent to a dead endpoint (connection refused): the quarantine keeps them to about one per client per dead endpoint; "in-flight failures" are requests reset by the kill.',
+      columns: ['client', 'registry lag', 'requests', 'failed', 'failed %', 'extra attempts %', 'kills', 'refused attempts', 'in-flight failures', 'event-loop p99 ms', 'load avg'],
+      rows: churnRuns.map((r) => [r.kind, `${r.registryLagMs} ms`, r.requests, r.failed, fmt(r.failedPct, 3), fmt(r.extraAttemptsPct, 3), r.kills, r.refusedFailures, r.inFlightFailures, fmt(r.eventLoopDelayP99Ms, 1), r.loadAverage ?? '–']),
+      note: 'All requests are GETs (idempotent). Wayfinder runs use leastRequest() and the request path (client.dispatcher.request()). "refused attempts" are attempts sent to a dead endpoint (connection refused): the quarantine keeps them to about one per client per dead endpoint; "in-flight failures" are requests reset by the kill. A high event-loop p99 means the client process was starved of CPU (the machine is shared): its open loop then sends in bursts, and every burst picks a dead endpoint before the first refusal is processed.',
     },
     {
       title: 'Churn: registry event to picker (Wayfinder)',
