@@ -4,7 +4,10 @@ import { IDEMPOTENT_METHODS } from './classify.js';
 import { attemptTarget, callSignal, type ClientCore } from './client-core.js';
 import { dispatchHeader, type LegacyHandler, rawHeader, toLegacyHandler } from './handlers.js';
 import { dispatchAttemptBody } from './request-body.js';
-import { type AttemptResult, runCall } from './run-call.js';
+import { type AttemptResult, type CallPlan, type ResolvedRetry, runCall } from './run-call.js';
+import type { AttemptBody } from './request-body.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { Clock } from '../clock.js';
 import type { ServiceRoute } from './service-route.js';
 import type { PickedEndpoint } from '../balancer.js';
 import { DiscardedForRetry } from './transport.js';
@@ -70,133 +73,185 @@ export class WayfinderDispatcher extends Dispatcher {
 }
 
 function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: URL, opts: Dispatcher.DispatchOptions, user: LegacyHandler): void {
-  const method = opts.method.toUpperCase();
-  const idempotent = IDEMPOTENT_METHODS.has(method) || dispatchHeader(opts.headers, 'idempotency-key') !== undefined;
-  const body = dispatchAttemptBody(opts.body);
-  const retry = core.retryFor(undefined);
-  // The abort machinery is created only when needed (a deadline, a retry, or a caller abort):
-  // most calls end after one attempt and never need it.
-  let reason: unknown;
-  let controller: AbortController | undefined;
-  let abortAttempt: ((err?: Error) => void) | undefined;
-  let cleanup = noop;
-  let deadlineAt = Number.POSITIVE_INFINITY;
-  const abortAll = (err: unknown) => {
-    if (reason !== undefined) return;
-    reason = err;
-    controller?.abort(err);
-    abortAttempt?.(err as Error);
-  };
-  const signal = (): AbortSignal => {
-    if (!controller) {
-      controller = new AbortController();
-      if (reason !== undefined) controller.abort(reason);
+  const call = new MappedCall(core, route, origin, opts, user);
+  runCall<() => void>(call, call.attempt).then(call.succeed, call.fail);
+}
+
+/**
+ * One call through the dispatcher: the plan `runCall` reads, and the caller's handler. The
+ * abort machinery is created only when needed (a deadline, a retry, or a caller abort): most
+ * calls end after one attempt and never need it. Classes rather than closures keep the
+ * per-call allocations down on this hot path.
+ */
+class MappedCall implements CallPlan {
+  readonly route: ServiceRoute;
+  readonly idempotent: boolean;
+  readonly affinityKey = undefined;
+  readonly deadlineAt: number;
+  readonly resolveTimeoutMs: number;
+  readonly retry: ResolvedRetry;
+  readonly budget: RetryBudget | undefined;
+  readonly clock: Clock;
+  readonly core: ClientCore;
+  readonly origin: URL;
+  readonly opts: Dispatcher.DispatchOptions;
+  readonly user: LegacyHandler;
+  readonly body: AttemptBody<unknown>;
+  reason: unknown;
+  controller: AbortController | undefined;
+  abortAttempt: ((err?: Error) => void) | undefined;
+  cleanup: () => void = noop;
+
+  constructor(core: ClientCore, route: ServiceRoute, origin: URL, opts: Dispatcher.DispatchOptions, user: LegacyHandler) {
+    this.core = core;
+    this.route = route;
+    this.origin = origin;
+    this.opts = opts;
+    this.user = user;
+    this.idempotent = IDEMPOTENT_METHODS.has(opts.method.toUpperCase()) || dispatchHeader(opts.headers, 'idempotency-key') !== undefined;
+    this.body = dispatchAttemptBody(opts.body);
+    this.retry = core.retryFor(undefined);
+    this.budget = core.budgets.get(route);
+    this.clock = core.clock;
+    this.resolveTimeoutMs = core.resolveTimeoutMs;
+    let deadlineAt = Number.POSITIVE_INFINITY;
+    if (core.timeoutMs !== undefined) {
+      const timed = callSignal(core.clock, this.signal(), core.timeoutMs);
+      deadlineAt = timed.deadlineAt;
+      this.cleanup = timed.cleanup;
+      timed.signal!.addEventListener('abort', () => this.abortAll(timed.signal!.reason), { once: true });
     }
-    return controller.signal;
-  };
-  if (core.timeoutMs !== undefined) {
-    const timed = callSignal(core.clock, signal(), core.timeoutMs);
-    deadlineAt = timed.deadlineAt;
-    cleanup = timed.cleanup;
-    timed.signal!.addEventListener('abort', () => abortAll(timed.signal!.reason), { once: true });
+    this.deadlineAt = deadlineAt;
+    user.onConnect?.((err?: Error) => this.abortAll(err ?? new undiciErrors.RequestAbortedError()));
   }
-  user.onConnect?.((err?: Error) => abortAll(err ?? new undiciErrors.RequestAbortedError()));
 
-  const attempt = (pick: PickedEndpoint, attemptNumber: number) =>
-    new Promise<AttemptResult<() => void>>((resolve, reject) => {
-      let settled = false;
-      let committed = false;
-      let discarded = false;
-      let stashed: { status: number; raw: Buffer[] | string[]; resume: () => void; text: string } | undefined;
-      const chunks: Buffer[] = [];
-      let ended: { trailers: Buffer[] | string[] | null } | { error: Error } | undefined;
+  abortAll(err: unknown): void {
+    if (this.reason !== undefined) return;
+    this.reason = err;
+    this.controller?.abort(err);
+    this.abortAttempt?.(err as Error);
+  }
 
-      const commit = () => {
-        committed = true;
-        const s = stashed!;
-        const more = user.onHeaders?.(s.status, s.raw, s.resume, s.text) ?? true;
-        for (const chunk of chunks.splice(0)) user.onData?.(chunk);
-        if (ended && 'error' in ended) user.onError?.(ended.error);
-        else if (ended) user.onComplete?.(ended.trailers);
-        else if (more !== false) s.resume();
-      };
-      const handler: LegacyHandler = {
-        onConnect(abort) {
-          abortAttempt = abort;
-          if (reason !== undefined) abort(reason as Error);
-        },
-        onResponseStarted: () => user.onResponseStarted?.(),
-        onUpgrade(statusCode, rawHeaders, socket) {
-          committed = settled = true;
-          resolve({ status: statusCode, retryAfter: null, value: noop, discard: noop });
-          user.onUpgrade?.(statusCode, rawHeaders, socket);
-        },
-        onHeaders(status, raw, resume, text) {
-          if (status < 200) return user.onHeaders?.(status, raw, resume, text) ?? true;
-          settled = true;
-          if (attemptNumber < retry.maxAttempts && retry.statuses.has(status)) {
-            stashed = { status, raw, resume, text };
-            const own = abortAttempt;
-            resolve({
-              status,
-              retryAfter: rawHeader(raw, 'retry-after'),
-              value: commit,
-              discard: () => {
-                discarded = true;
-                own?.(new DiscardedForRetry());
-              },
-            });
-            return false;
-          }
-          committed = true;
-          resolve({ status, retryAfter: null, value: noop, discard: noop });
-          return user.onHeaders?.(status, raw, resume, text) ?? true;
-        },
-        onData(chunk) {
-          if (committed) return user.onData?.(chunk) ?? true;
-          chunks.push(chunk);
-          return false;
-        },
-        onComplete(trailers) {
-          if (committed) user.onComplete?.(trailers);
-          else if (!discarded) ended = { trailers };
-        },
-        onError(err) {
-          if (committed) user.onError?.(err);
-          else if (!settled) {
-            settled = true;
-            reject(err);
-          } else if (!discarded) ended = { error: err };
-        },
-      };
-      core.transport.dispatch(attemptTarget(core, route, pick, origin, attemptNumber, () => reason !== undefined), { ...opts, body: body.next() as never }, handler);
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abortReason(): unknown {
+    return this.reason;
+  }
+
+  canResend(): boolean {
+    return this.body.canResend();
+  }
+
+  readonly attempt = (pick: PickedEndpoint, attemptNumber: number): Promise<AttemptResult<() => void>> =>
+    new Promise((resolve, reject) => {
+      const handler = new AttemptHandler(this, attemptNumber, resolve, reject);
+      const target = attemptTarget(this.core, this.route, pick, this.origin, attemptNumber, this.callerAborted);
+      this.core.transport.dispatch(target, { ...this.opts, body: this.body.next() as never }, handler);
     });
 
-  runCall<() => void>(
-    {
-      route,
-      idempotent,
-      canResend: body.canResend,
-      affinityKey: undefined,
-      signal,
-      abortReason: () => reason,
-      deadlineAt,
-      resolveTimeoutMs: core.resolveTimeoutMs,
-      retry,
-      budget: core.budgets.get(route),
-      clock: core.clock,
-    },
-    attempt,
-  ).then(
-    (commit) => {
-      cleanup();
-      commit();
-    },
-    (error: unknown) => {
-      cleanup();
-      user.onError?.(error instanceof Error ? error : new Error(String(error)));
-    },
-  );
+  readonly callerAborted = (): boolean => this.reason !== undefined;
+
+  readonly succeed = (commit: () => void): void => {
+    this.cleanup();
+    commit();
+  };
+
+  readonly fail = (error: unknown): void => {
+    this.cleanup();
+    this.user.onError?.(error instanceof Error ? error : new Error(String(error)));
+  };
+}
+
+/**
+ * One attempt's handler: passes the response to the caller's handler at once, or holds back
+ * a retryable one (paused) until the engine decides to return it or to retry.
+ */
+class AttemptHandler implements LegacyHandler {
+  readonly #call: MappedCall;
+  readonly #attemptNumber: number;
+  readonly #resolve: (result: AttemptResult<() => void>) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+  #committed = false;
+  #discarded = false;
+  #stashed: { status: number; raw: Buffer[] | string[]; resume: () => void; text: string } | undefined;
+  #chunks: Buffer[] | undefined;
+  #ended: { trailers: Buffer[] | string[] | null } | { error: Error } | undefined;
+  #abort: ((err?: Error) => void) | undefined;
+
+  constructor(call: MappedCall, attemptNumber: number, resolve: (result: AttemptResult<() => void>) => void, reject: (error: unknown) => void) {
+    this.#call = call;
+    this.#attemptNumber = attemptNumber;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    this.#call.abortAttempt = abort;
+    if (this.#call.reason !== undefined) abort(this.#call.reason as Error);
+  }
+  onResponseStarted(): void {
+    this.#call.user.onResponseStarted?.();
+  }
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: unknown): void {
+    this.#committed = this.#settled = true;
+    this.#resolve({ status: statusCode, retryAfter: null, value: noop, discard: noop });
+    this.#call.user.onUpgrade?.(statusCode, rawHeaders, socket);
+  }
+  onHeaders(status: number, raw: Buffer[] | string[], resume: () => void, text: string): boolean {
+    const user = this.#call.user;
+    if (status < 200) return user.onHeaders?.(status, raw, resume, text) ?? true;
+    this.#settled = true;
+    const retry = this.#call.retry;
+    if (this.#attemptNumber < retry.maxAttempts && retry.statuses.has(status)) {
+      this.#stashed = { status, raw, resume, text };
+      this.#resolve({ status, retryAfter: rawHeader(raw, 'retry-after'), value: () => this.#commit(), discard: () => this.#discard() });
+      return false;
+    }
+    this.#committed = true;
+    this.#resolve({ status, retryAfter: null, value: noop, discard: noop });
+    return user.onHeaders?.(status, raw, resume, text) ?? true;
+  }
+  onData(chunk: Buffer): boolean {
+    if (this.#committed) return this.#call.user.onData?.(chunk) ?? true;
+    (this.#chunks ??= []).push(chunk);
+    return false;
+  }
+  onComplete(trailers: Buffer[] | string[] | null): void {
+    if (this.#committed) this.#call.user.onComplete?.(trailers);
+    else if (!this.#discarded) this.#ended = { trailers };
+  }
+  onError(err: Error): void {
+    if (this.#committed) this.#call.user.onError?.(err);
+    else if (!this.#settled) {
+      this.#settled = true;
+      this.#reject(err);
+    } else if (!this.#discarded) this.#ended = { error: err };
+  }
+
+  #commit(): void {
+    this.#committed = true;
+    const user = this.#call.user;
+    const s = this.#stashed!;
+    const more = user.onHeaders?.(s.status, s.raw, s.resume, s.text) ?? true;
+    for (const chunk of this.#chunks?.splice(0) ?? []) user.onData?.(chunk);
+    const ended = this.#ended;
+    if (ended && 'error' in ended) user.onError?.(ended.error);
+    else if (ended) user.onComplete?.(ended.trailers);
+    else if (more !== false) s.resume();
+  }
+
+  #discard(): void {
+    this.#discarded = true;
+    this.#abort?.(new DiscardedForRetry());
+  }
 }
 
 const noop = (): void => {};

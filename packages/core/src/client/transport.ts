@@ -47,21 +47,22 @@ export interface EndpointTransportOptions {
 
 export function createEndpointTransport(options: EndpointTransportOptions): EndpointTransport {
   const { clock } = options;
-  const pools = new Map<string, { pool: Pool; address: string }>();
+  const pools = new Map<string, { pool: Pool & { [ORIGIN]: string }; address: string }>();
   let closed = false;
 
-  const poolFor = (protocol: string, endpoint: Endpoint, servername: string): Pool => {
-    const address = endpointAddressKey(endpoint.address, endpoint.port);
-    const origin = `${protocol}//${address}`;
-    const key = protocol === 'https:' ? `${origin}|${servername}` : origin;
+  const poolFor = (protocol: string, endpoint: Endpoint, servername: string): Pool & { [ORIGIN]: string } => {
+    const address = addressOf(endpoint);
+    const key = protocol === 'https:' ? `${protocol}${address}|${servername}` : `${protocol}${address}`;
     let entry = pools.get(key);
     if (!entry) {
       const connect = protocol === 'https:' ? { ...(options.tls ?? {}), servername } : undefined;
       const poolOpts = options.poolOptions ?? {};
+      const origin = `${protocol}//${address}`;
       const pool = new Pool(origin, {
         ...poolOpts,
         ...(connect ? { connect: { ...((poolOpts.connect as object | undefined) ?? {}), ...connect } } : {}),
-      } as Pool.Options);
+      } as Pool.Options) as Pool & { [ORIGIN]: string };
+      pool[ORIGIN] = origin;
       entry = { pool, address };
       pools.set(key, entry);
     }
@@ -70,17 +71,18 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
 
   return {
     dispatch(target, opts, handler) {
-      const servername = stripPort(target.host);
+      const servername = target.protocol === 'https:' ? stripPort(target.host) : '';
       const pool = poolFor(target.protocol, target.endpoint, servername);
       const { maxRedirections: _drop, ...rest } = opts as Dispatcher.DispatchOptions & { maxRedirections?: number };
       const next = {
         ...rest,
-        origin: `${target.protocol}//${endpointAddressKey(target.endpoint.address, target.endpoint.port)}`,
+        origin: pool[ORIGIN],
         headers: withHostHeader(opts.headers, target.host),
-        ...(target.protocol === 'https:' ? { servername } : {}),
+        // For http the server name is unused, but giving one spares undici an IP-address regex per request.
+        servername: servername || target.host,
       } as Dispatcher.DispatchOptions;
       target.pick.onStart();
-      return pool.dispatch(next, reportingHandler(handler, target, clock) as unknown as Dispatcher.DispatchHandler);
+      return pool.dispatch(next, new ReportingHandler(handler, target, clock) as unknown as Dispatcher.DispatchHandler);
     },
     retain(live) {
       for (const [key, entry] of pools) {
@@ -100,58 +102,91 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
   };
 }
 
+const ORIGIN = Symbol('wayfinder.origin');
+const addresses = new WeakMap<Endpoint, string>();
+/** `address:port` of an endpoint, computed once per endpoint object. */
+function addressOf(endpoint: Endpoint): string {
+  let a = addresses.get(endpoint);
+  if (a === undefined) {
+    a = endpointAddressKey(endpoint.address, endpoint.port);
+    addresses.set(endpoint, a);
+  }
+  return a;
+}
+
 function stripPort(host: string): string {
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
   const colon = host.lastIndexOf(':');
   return colon > 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
-/** Forwards every callback and tells the picker how the attempt ended. */
-function reportingHandler(inner: LegacyHandler, target: AttemptTarget, clock: Clock): LegacyHandler {
-  const started = clock.now();
-  let status: number | undefined;
-  let latencyMs: number | undefined;
-  let done = false;
-  const end = (error?: Error) => {
-    if (done) return;
-    done = true;
-    const latency = latencyMs ?? clock.now() - started;
+/** Forwards every callback and tells the picker how the attempt ended (a class: no closures per call). */
+class ReportingHandler implements LegacyHandler {
+  readonly #inner: LegacyHandler;
+  readonly #target: AttemptTarget;
+  readonly #clock: Clock;
+  readonly #started: number;
+  #status: number | undefined;
+  #latencyMs: number | undefined;
+  #done = false;
+
+  constructor(inner: LegacyHandler, target: AttemptTarget, clock: Clock) {
+    this.#inner = inner;
+    this.#target = target;
+    this.#clock = clock;
+    this.#started = clock.now();
+  }
+
+  #end(error?: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    const status = this.#status;
+    const latencyMs = this.#latencyMs ?? this.#clock.now() - this.#started;
     let outcome: CallOutcome;
     if ((error === undefined || error instanceof DiscardedForRetry) && status !== undefined) {
       const failure = classifyStatus(status);
-      outcome = failure ? { ok: false, status, failure, latencyMs: latency } : { ok: true, status, latencyMs: latency };
+      outcome = failure ? { ok: false, status, failure, latencyMs } : { ok: true, status, latencyMs };
     } else {
-      const failure = classifyError(error, target.callerAborted());
-      outcome = status !== undefined ? { ok: false, status, error, failure, latencyMs: latency } : { ok: false, error, failure, latencyMs: latency };
+      const failure = classifyError(error, this.#target.callerAborted());
+      outcome = status !== undefined ? { ok: false, status, error, failure, latencyMs } : { ok: false, error, failure, latencyMs };
     }
-    target.pick.onEnd(outcome);
-    target.onOutcome?.(outcome);
-  };
-  return {
-    onConnect: (abort, context) => inner.onConnect?.(abort, context),
-    onResponseStarted: () => inner.onResponseStarted?.(),
-    onUpgrade(statusCode, rawHeaders, socket) {
-      status = statusCode;
-      end();
-      inner.onUpgrade?.(statusCode, rawHeaders, socket);
-    },
-    onHeaders(statusCode, rawHeaders, resume, statusText) {
-      if (statusCode >= 200 || statusCode === 101) {
-        status = statusCode;
-        latencyMs = clock.now() - started;
-      }
-      return inner.onHeaders ? inner.onHeaders(statusCode, rawHeaders, resume, statusText) : true;
-    },
-    onData: (chunk) => (inner.onData ? inner.onData(chunk) : true),
-    onComplete(trailers) {
-      end();
-      inner.onComplete?.(trailers);
-    },
-    onError(err) {
-      end(err);
-      inner.onError?.(err);
-    },
-    onBodySent: (chunk, total) => inner.onBodySent?.(chunk, total),
-    onRequestSent: () => inner.onRequestSent?.(),
-  };
+    this.#target.pick.onEnd(outcome);
+    this.#target.onOutcome?.(outcome);
+  }
+
+  onConnect(abort: (err?: Error) => void, context?: unknown): void {
+    this.#inner.onConnect?.(abort, context);
+  }
+  onResponseStarted(): void {
+    this.#inner.onResponseStarted?.();
+  }
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: unknown): void {
+    this.#status = statusCode;
+    this.#end();
+    this.#inner.onUpgrade?.(statusCode, rawHeaders, socket);
+  }
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean {
+    if (statusCode >= 200 || statusCode === 101) {
+      this.#status = statusCode;
+      this.#latencyMs = this.#clock.now() - this.#started;
+    }
+    return this.#inner.onHeaders ? this.#inner.onHeaders(statusCode, rawHeaders, resume, statusText) : true;
+  }
+  onData(chunk: Buffer): boolean {
+    return this.#inner.onData ? this.#inner.onData(chunk) : true;
+  }
+  onComplete(trailers: Buffer[] | string[] | null): void {
+    this.#end();
+    this.#inner.onComplete?.(trailers);
+  }
+  onError(err: Error): void {
+    this.#end(err);
+    this.#inner.onError?.(err);
+  }
+  onBodySent(chunk: unknown, total?: number): void {
+    this.#inner.onBodySent?.(chunk, total);
+  }
+  onRequestSent(): void {
+    this.#inner.onRequestSent?.();
+  }
 }
