@@ -1,4 +1,4 @@
-import { parseRevision, register, type Registration, type RegistrationEvent } from '@wayfinder/adapters';
+import { register, type Registration, type RegistrationEvent } from '@wayfinder/adapters';
 import type { Resolver } from '@wayfinder/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/ports.js';
@@ -34,6 +34,8 @@ describe('a killed and restarted dev registry (wayfinder registry as a child pro
     const before = await until(r, (s) => s.endpoints.size === 2, 'both registered', 30_000);
     expect(ids(before)).toEqual(['127.0.0.1:9000', '127.0.0.1:9001']);
 
+    const seen: number[] = [];
+    const off = r.subscribe((s) => seen.push(s.endpoints.size));
     await first.stop({ signal: 'SIGKILL' });
     const stale = await until(r, (s) => s.stale, 'stale while the registry is down');
     expect(ids(stale)).toEqual(['127.0.0.1:9000', '127.0.0.1:9001']);
@@ -42,7 +44,11 @@ describe('a killed and restarted dev registry (wayfinder registry as a child pro
     const second = await startRegistryProcess(port);
     processes.push(second);
     const after = await until(r, (s) => !s.stale && s.endpoints.size === 2, 'reconnected with both re-registered', 30_000);
-    expect(parseRevision(after.endpoints.revision)?.epoch).not.toBe(parseRevision(before.endpoints.revision)?.epoch);
+    // The restart grace (protocol §2.3) kept the watcher off the restarted registry until the
+    // registrants were back: it never saw an empty or partial set.
+    off();
+    expect(seen.every((size) => size === 2)).toBe(true);
+    expect(after.lastSyncAt).toBeGreaterThan(before.lastSyncAt!);
     expect(events.filter((e) => e.type === 'registered' && e.created)).toHaveLength(2); // first time, and after the restart
     expect(inProcess.state).toBe('registered');
 

@@ -36,6 +36,7 @@ export {
   DEFAULT_REGISTRY_HOST,
   DEFAULT_REGISTRY_PORT,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_RESTART_GRACE_MS,
 } from './server.js';
 export {
   registerHttp,

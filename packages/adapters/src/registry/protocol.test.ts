@@ -64,4 +64,22 @@ describe('routeRegistryRequest', () => {
     expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc', { authorization: 'Bearer wrong' }), { token: 't0ken' }))).toBe(401);
     expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc', { authorization: 'Bearer t0ken' }), { token: 't0ken' }))).toBe(200);
   });
+
+  it('asks clients holding an earlier epoch to keep their set during the restart grace (503 recovering)', () => {
+    const s = store();
+    let remaining = 3000;
+    const options = { restartGraceRemainingMs: () => remaining };
+    const old = { 'if-none-match': '"e0-17"' };
+    const route = routeRegistryRequest(s, req('GET', '/v1/services/svc', old), options);
+    expect(route.kind === 'response' && route.response.status).toBe(503);
+    expect(route.kind === 'response' && route.response.headers['retry-after']).toBe('3');
+    expect(route.kind === 'response' && JSON.parse(route.response.body!).error.code).toBe('recovering');
+    expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc/watch', { 'last-event-id': 'e0-17' }), options))).toBe(503);
+    // A fresh client, or one of the current epoch, is answered at once.
+    expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc'), options))).toBe(200);
+    expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc', { 'if-none-match': '"e1-0"' }), options))).toBe(304);
+    expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc/watch', { 'last-event-id': 'e1-0' }), options))).toBe('watch');
+    remaining = 0;
+    expect(status(routeRegistryRequest(s, req('GET', '/v1/services/svc', old), options))).toBe(200);
+  });
 });

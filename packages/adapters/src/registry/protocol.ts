@@ -4,6 +4,7 @@ import {
   endpointIdSchema,
   etagMatches,
   MAX_REGISTRATION_BYTES,
+  parseRevision,
   REGISTRY_API_PREFIX,
   registrationRequestSchema,
   type RegistryErrorCode,
@@ -39,6 +40,14 @@ export type RegistryRoute =
 export interface RegistryProtocolOptions {
   /** When set, every request needs `Authorization: Bearer <token>`. */
   readonly token?: string | undefined;
+  /**
+   * Milliseconds left of the restart grace period (protocol §2.3), or 0 when it is over. During
+   * it, a client that still holds a revision of an earlier epoch (`If-None-Match`,
+   * `Last-Event-ID`) gets 503 `recovering` with `Retry-After`, so it keeps its last good set
+   * instead of replacing it with the half-empty state of a registry whose registrants have not
+   * re-registered yet. Clients without such a revision are answered at once.
+   */
+  readonly restartGraceRemainingMs?: (() => number) | undefined;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
@@ -60,6 +69,15 @@ export function routeRegistryRequest(store: RegistryStore, request: RegistryRequ
 
   if (parts.kind === 'service' || parts.kind === 'watch') {
     if (request.method !== 'GET' && request.method !== 'HEAD') return respond(registryError(405, 'method_not_allowed', `${request.method} is not allowed here`, { allow: 'GET' }));
+    const held = parts.kind === 'watch' ? request.header('last-event-id') : request.header('if-none-match');
+    const graceMs = options.restartGraceRemainingMs?.() ?? 0;
+    if (graceMs > 0 && held && heldEpoch(held) !== undefined && heldEpoch(held) !== store.epoch) {
+      return respond(
+        registryError(503, 'recovering', `the registry restarted and is waiting for registrants to renew; keep your last good set`, {
+          'retry-after': String(Math.max(1, Math.ceil(graceMs / 1000))),
+        }),
+      );
+    }
     if (parts.kind === 'watch') return { kind: 'watch', service: name, lastEventId: request.header('last-event-id') ?? undefined };
     const snapshot = store.snapshot(name);
     const headers = { ...JSON_HEADERS, etag: revisionETag(snapshot.revision) };
@@ -101,6 +119,12 @@ export function routeRegistryRequest(store: RegistryStore, request: RegistryRequ
     if (error instanceof RegistryLimitError) return respond(registryError(507, 'too_many_endpoints', error.message));
     return respond(registryError(400, 'bad_request', (error as Error).message));
   }
+}
+
+/** The epoch of a revision or an ETag naming one (`"<epoch>-<n>"`, `W/` and lists tolerated). */
+function heldEpoch(value: string): string | undefined {
+  const m = /([A-Za-z0-9]{1,32})-\d{1,16}/.exec(value);
+  return m ? parseRevision(m[0])?.epoch : undefined;
 }
 
 type PathParts = { kind: 'service' | 'watch'; service: string } | { kind: 'endpoint'; service: string; id: string };

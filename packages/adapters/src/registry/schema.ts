@@ -72,6 +72,7 @@ export type RegistryErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'too_many_endpoints'
+  | 'recovering'
   | 'internal';
 
 /** Splits a revision into epoch and counter (undefined when it is not v1-shaped). */

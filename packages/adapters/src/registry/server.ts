@@ -51,7 +51,17 @@ export interface RegistryServerOptions {
   heartbeatIntervalMs?: number;
   /** Fixed revision epoch (tests). Default random per server. */
   epoch?: string;
+  /**
+   * After it starts, for this long the server asks clients that hold a revision of an earlier
+   * registry process to keep their last good set (503 `recovering`), while registrants renew
+   * and so re-register (protocol §2.3). Should exceed the registrants' renewal interval (a
+   * third of their TTL). Default {@link DEFAULT_RESTART_GRACE_MS}; 0 disables it.
+   */
+  restartGraceMs?: number;
 }
+
+/** Default restart grace: registrants with the default 10 s TTL renew every 3.3 s. */
+export const DEFAULT_RESTART_GRACE_MS = 5000;
 
 export function createRegistryServer(options: RegistryServerOptions = {}): RegistryServer {
   const host = options.host ?? DEFAULT_REGISTRY_HOST;
@@ -61,6 +71,10 @@ export function createRegistryServer(options: RegistryServerOptions = {}): Regis
   if (!(heartbeatMs > 0 && heartbeatMs <= MAX_HEARTBEAT_INTERVAL_MS)) throw new InvalidOptionError('heartbeatIntervalMs', heartbeatMs, `must be > 0 and ≤ ${MAX_HEARTBEAT_INTERVAL_MS}`);
   if (options.token !== undefined && options.token.length === 0) throw new InvalidOptionError('token', '(empty)', 'must not be empty');
   const clock = options.clock ?? systemClock;
+  const graceMs = options.restartGraceMs ?? DEFAULT_RESTART_GRACE_MS;
+  if (!(graceMs >= 0) || !Number.isFinite(graceMs)) throw new InvalidOptionError('restartGraceMs', graceMs, 'must be a number ≥ 0');
+  let startedAt: number | undefined;
+  const restartGraceRemainingMs = () => (startedAt === undefined ? graceMs : Math.max(0, startedAt + graceMs - clock.now()));
   const store = createRegistryStore({ clock, ...(options.epoch ? { epoch: options.epoch } : {}) });
   const streams = new Set<{ res: http.ServerResponse; service: string; unsubscribe: () => void }>();
   let heartbeat: TimerHandle | undefined;
@@ -103,7 +117,7 @@ export function createRegistryServer(options: RegistryServerOptions = {}): Regis
           },
           body: Buffer.concat(chunks).toString('utf8'),
         },
-        { token: options.token },
+        { token: options.token, restartGraceRemainingMs },
       );
       if (route.kind === 'response') return write(res, route.response, req.method === 'HEAD');
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -141,6 +155,7 @@ export function createRegistryServer(options: RegistryServerOptions = {}): Regis
         server.listen(requestedPort, host, () => {
           server.off('error', reject);
           port = (server.address() as AddressInfo).port;
+          startedAt = clock.now();
           heartbeat ??= clock.setTimeout(beat, heartbeatMs);
           resolve();
         });
