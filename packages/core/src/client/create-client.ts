@@ -77,7 +77,7 @@ export function createClient(options: ClientOptions): WayfinderClient {
       const name = host.toLowerCase();
       if (!HOST_RE.test(name)) throw new InvalidOptionError(`services.${host}`, host, 'must be a host name (letters, digits, dots and dashes)');
       if (typeof target !== 'string') throw new InvalidOptionError(`services.${host}`, target, 'must be a target string');
-      const route = createServiceRoute({ name, target, pool, policy, clock, random, quarantineMs });
+      const route = createServiceRoute({ name, target, pool, policy, clock, random, quarantineMs, ...(quarantineMs > 0 ? { avoid: transport.probing } : {}) });
       routes.set(name, route);
       route.onSnapshot(retain);
       if (baseRetry !== false && baseRetry?.budget !== false) budgets.set(route, createRetryBudget(baseRetry?.budget || {}, clock));

@@ -37,6 +37,8 @@ export interface ServiceRouteOptions {
   clock: Clock;
   random: Random;
   quarantineMs: number;
+  /** Endpoint ids to avoid while others remain, besides the quarantine (the transport's probes). */
+  avoid?: ReadonlySet<string>;
 }
 
 export function createServiceRoute(options: ServiceRouteOptions): ServiceRoute {
@@ -59,14 +61,17 @@ export function createServiceRoute(options: ServiceRouteOptions): ServiceRoute {
   };
   const unsubscribe = resolver.subscribe(apply);
 
+  const avoid = options.avoid;
   const excluded = (tried: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined => {
-    if (quarantined.size === 0) return tried;
+    const probing = avoid !== undefined && avoid.size > 0;
+    if (quarantined.size === 0 && !probing) return tried;
     const now = clock.now();
     const out = new Set(tried);
     for (const [id, q] of quarantined) {
       if (q.untilMs <= now) quarantined.delete(id);
       else out.add(id);
     }
+    if (probing) for (const id of avoid) out.add(id);
     return out.size > 0 ? out : undefined;
   };
 

@@ -34,6 +34,12 @@ export interface AttemptTarget {
  */
 export interface EndpointTransport {
   dispatch(target: AttemptTarget, opts: Dispatcher.DispatchOptions, handler: LegacyHandler): boolean;
+  /**
+   * Ids of endpoints being probed: a request was sent while no connection to them was open
+   * and none has connected since. Picks avoid them (softly) until the connection succeeds or
+   * fails, so a dead endpoint costs one request, not every request picked in the meantime.
+   */
+  readonly probing: ReadonlySet<string>;
   /** Closes pools whose endpoint address is not in `live` (address keys). */
   retain(live: ReadonlySet<string>): void;
   close(): Promise<void>;
@@ -47,10 +53,15 @@ export interface EndpointTransportOptions {
 
 export function createEndpointTransport(options: EndpointTransportOptions): EndpointTransport {
   const { clock } = options;
-  const pools = new Map<string, { pool: Pool & { [ORIGIN]: string }; address: string }>();
+  const pools = new Map<string, PoolEntry>();
+  const probing = new Set<string>();
   let closed = false;
+  const settle = (entry: PoolEntry) => {
+    for (const id of entry.probingIds) probing.delete(id);
+    entry.probingIds.clear();
+  };
 
-  const poolFor = (protocol: string, endpoint: Endpoint, servername: string): Pool & { [ORIGIN]: string } => {
+  const poolFor = (protocol: string, endpoint: Endpoint, servername: string): PoolEntry => {
     const address = addressOf(endpoint);
     const key = protocol === 'https:' ? `${protocol}${address}|${servername}` : `${protocol}${address}`;
     let entry = pools.get(key);
@@ -63,16 +74,30 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
         ...(connect ? { connect: { ...((poolOpts.connect as object | undefined) ?? {}), ...connect } } : {}),
       } as Pool.Options) as Pool & { [ORIGIN]: string };
       pool[ORIGIN] = origin;
-      entry = { pool, address };
+      const e: PoolEntry = { pool, address, connected: 0, probingIds: new Set() };
+      pool.on('connect', () => {
+        e.connected++;
+        settle(e);
+      });
+      pool.on('disconnect', () => {
+        e.connected = Math.max(0, e.connected - 1);
+      });
+      pool.on('connectionError', () => settle(e));
+      entry = e;
       pools.set(key, entry);
     }
-    return entry.pool;
+    return entry;
   };
 
   return {
     dispatch(target, opts, handler) {
       const servername = target.protocol === 'https:' ? stripPort(target.host) : '';
-      const pool = poolFor(target.protocol, target.endpoint, servername);
+      const entry = poolFor(target.protocol, target.endpoint, servername);
+      const pool = entry.pool;
+      if (entry.connected === 0) {
+        entry.probingIds.add(target.endpoint.id);
+        probing.add(target.endpoint.id);
+      }
       const { maxRedirections: _drop, ...rest } = opts as Dispatcher.DispatchOptions & { maxRedirections?: number };
       const next = {
         ...rest,
@@ -84,10 +109,12 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
       target.pick.onStart();
       return pool.dispatch(next, new ReportingHandler(handler, target, clock) as unknown as Dispatcher.DispatchHandler);
     },
+    probing,
     retain(live) {
       for (const [key, entry] of pools) {
         if (!live.has(entry.address)) {
           pools.delete(key);
+          settle(entry);
           void entry.pool.close().catch(() => {});
         }
       }
@@ -97,12 +124,22 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
       closed = true;
       const all = [...pools.values()];
       pools.clear();
+      probing.clear();
       await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})));
     },
   };
 }
 
 const ORIGIN = Symbol('wayfinder.origin');
+
+interface PoolEntry {
+  readonly pool: Pool & { [ORIGIN]: string };
+  readonly address: string;
+  /** Open connections (undici `connect` minus `disconnect` events). */
+  connected: number;
+  /** Endpoints sent a request while no connection was open, waiting for one. */
+  readonly probingIds: Set<string>;
+}
 const addresses = new WeakMap<Endpoint, string>();
 /** `address:port` of an endpoint, computed once per endpoint object. */
 function addressOf(endpoint: Endpoint): string {
