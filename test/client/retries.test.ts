@@ -195,6 +195,20 @@ describe('quarantine of refusing endpoints', () => {
     expect(live.seen.length).toBe(40 - failed);
   });
 
+  it('sends one probe, not a burst, to an endpoint whose connections dropped (concurrent calls, no retries)', async () => {
+    const live = [await backend(ok), await backend(ok)];
+    const dying = await startBackend(ok);
+    const c = client({ services: { planner: staticTarget(live[0]!.port, live[1]!.port, dying.port) }, retry: false });
+    for (let i = 0; i < 200 && dying.seen.length === 0; i++) await (await c.fetch('http://planner/warm')).text();
+    for (let i = 0; i < 200 && (live[0]!.seen.length === 0 || live[1]!.seen.length === 0); i++) await (await c.fetch('http://planner/warm')).text();
+    expect(dying.seen.length).toBeGreaterThan(0);
+    await dying.close();
+    // Let the client see the dropped connections before the burst.
+    await (await c.fetch('http://planner/after-close').catch(() => undefined))?.text();
+    const results = await Promise.all(Array.from({ length: 30 }, () => c.fetch('http://planner/burst').then((r) => r.status, () => 'failed')));
+    expect(results.filter((r) => r === 'failed').length).toBeLessThanOrEqual(1);
+  });
+
   it('picks a quarantined endpoint again once the quarantine ends', async () => {
     const clock = createFakeClock();
     const dead = await refusingPort();
