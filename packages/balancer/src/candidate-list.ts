@@ -39,6 +39,10 @@ export class CandidateListEditor {
     this.#results = base.results.slice() as PickedEndpoint[][];
   }
 
+  endpointAt(i: number): PickedEndpoint['endpoint'] {
+    return this.#results[i >> CHUNK_BITS]![i & CHUNK_MASK]!.endpoint;
+  }
+
   slotAt(i: number): number {
     return this.#slots[i >> CHUNK_BITS]![i & CHUNK_MASK]!;
   }

@@ -64,6 +64,29 @@ describe('consistentHash (ring)', () => {
     );
   });
 
+  it('an incrementally updated ring (many chunks) maps every key as a ring built fresh from the same set', () => {
+    const rnd = seededRandom(7);
+    const all = endpoints(600, (i) => ({ weight: 1 + (i % 3) }));
+    const balancer = consistentHash({ pointsPerUnitWeight: 32 }).create();
+    let set = setOf(all.slice(0, 400));
+    balancer.build(set);
+    for (let step = 0; step < 30; step++) {
+      const ids = set.endpoints.map((e) => e.id);
+      const r = rnd();
+      const victim = ids[(rnd() * ids.length) | 0]!;
+      const changes =
+        r < 0.4
+          ? { remove: [victim] }
+          : r < 0.8
+            ? { upsert: [all[400 + step * 5]!] }
+            : { upsert: [createEndpoint({ address: set.get(victim)!.address, port: 80, id: victim, weight: 1 + ((step + 1) % 4) })] };
+      set = applyEndpointChanges(set, changes);
+      const incremental = balancer.build(set);
+      const fresh = consistentHash({ pointsPerUnitWeight: 32 }).create().build(set);
+      for (const k of KEYS) expect(idOf(incremental.pick({ affinityKey: k })), `step ${step}`).toBe(idOf(fresh.pick({ affinityKey: k })));
+    }
+  });
+
   it('honours weights: an endpoint of weight 3 gets 3× the keys of weight 1 (±15%)', () => {
     const picker = consistentHash().create().build(setOf(endpoints(4, (i) => ({ weight: i === 0 ? 3 : 1 }))));
     const counts: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import { type Endpoint, InvalidOptionError } from '@wayfinder/core';
-import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
+import { type CandidateView, type CorePicker, type PolicyCore, endpointAt, nextAllowedIn, slotAt } from './core.js';
 import { hashString } from './hash.js';
 import { maglevCore, type MaglevOptions, resolveMaglev } from './maglev.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
@@ -68,27 +68,71 @@ export interface RingPicker {
 }
 
 export function buildRingPicker(ring: Ring, candidates: readonly Endpoint[]): RingPicker {
-  const handleToIndex = new Map<number, number>();
-  candidates.forEach((e, i) => {
-    const h = ring.handleOf(e.id);
-    if (h !== undefined) handleToIndex.set(h, i);
-  });
-  const indexOf = new Int32Array(Math.max(0, ...handleToIndex.keys()) + 1).fill(-1);
-  for (const [h, i] of handleToIndex) indexOf[h] = i;
-  const size = ring.size;
-  return {
-    pickKey(key, context) {
-      let p = ring.locate(hashString(key, KEY_HASH_SEED));
-      const first = indexOf[ring.ownerAt(p)]!;
-      if (context?.exclude === undefined || !isExcluded(context, candidates, first)) return first;
-      for (let k = 1; k < size; k++) {
-        p = p + 1 === size ? 0 : p + 1;
-        const i = indexOf[ring.ownerAt(p)]!;
-        if (!isExcluded(context, candidates, i)) return i;
-      }
-      return nextAllowed(context, candidates, first, first);
-    },
-  };
+  let maxHandle = 0;
+  const handles = new Int32Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) {
+    const h = ring.handleOf(candidates[i]!.id) ?? -1;
+    handles[i] = h;
+    if (h > maxHandle) maxHandle = h;
+  }
+  const indexOf = new Int32Array(maxHandle + 1).fill(-1);
+  for (let i = 0; i < handles.length; i++) if (handles[i]! >= 0) indexOf[handles[i]!] = i;
+  return new LutRingPicker(ring, indexOf, candidates.length, (i) => candidates[i]!);
+}
+
+class LutRingPicker implements RingPicker {
+  readonly #luts: Int32Array;
+  readonly #offsets: Int32Array;
+  readonly #points: Uint32Array;
+  readonly #owners: Int32Array;
+  readonly #chunkShift: number;
+  readonly #lutShift: number;
+  readonly #lutMask: number;
+  constructor(
+    readonly ring: Ring,
+    readonly indexOf: Int32Array,
+    readonly count: number,
+    readonly endpointOf: (index: number) => Endpoint,
+  ) {
+    this.#luts = ring.lutArena;
+    this.#offsets = ring.lutOffset;
+    this.#points = ring.pointArena;
+    this.#owners = ring.ownerArena;
+    this.#chunkShift = ring.chunkShift;
+    this.#lutShift = ring.lutShift;
+    this.#lutMask = ring.lutMask;
+  }
+
+  pickKey(key: string, context: Parameters<CorePicker['pick']>[0]): number {
+    const hash = hashString(key, KEY_HASH_SEED);
+    let handle = this.#luts[this.#offsets[hash >>> this.#chunkShift]! + ((hash >>> this.#lutShift) & this.#lutMask)]!;
+    if (handle < 0) {
+      const pts = this.#points;
+      let j = -handle - 1;
+      while (pts[j]! < hash) j++;
+      handle = this.#owners[j]!;
+    }
+    const first = this.indexOf[handle]!;
+    const exclude = context?.exclude;
+    if (exclude === undefined || exclude.size === 0 || !exclude.has(this.endpointOf(first).id)) return first;
+    return this.#walk(hash, exclude, first);
+  }
+
+  #walk(hash: number, exclude: ReadonlySet<string>, first: number): number {
+    let found = -1;
+    this.ring.walk(hash, (handle) => {
+      const i = this.indexOf[handle]!;
+      if (exclude.has(this.endpointOf(i).id)) return false;
+      found = i;
+      return true;
+    });
+    if (found >= 0) return found;
+    for (let k = 1; k < this.count; k++) {
+      const i = (first + k) % this.count;
+      if (!exclude.has(this.endpointOf(i).id)) return i;
+    }
+    return first;
+  }
 }
 
 function ringCore(sizing: RingSizing): PolicyCore {
@@ -97,18 +141,63 @@ function ringCore(sizing: RingSizing): PolicyCore {
     create(env) {
       const rng = env.rng;
       const builder = createRingBuilder(sizing);
+      let handleOfSlot = new Int32Array(64);
+      let totalWeight = 0;
+      const setHandle = (slot: number, handle: number) => {
+        if (slot >= handleOfSlot.length) {
+          const grown = new Int32Array(Math.max(slot + 1, handleOfSlot.length * 2));
+          grown.set(handleOfSlot);
+          handleOfSlot = grown;
+        }
+        handleOfSlot[slot] = handle;
+      };
+      const pickerFor = (ring: Ring, view: CandidateView): CorePicker => {
+        const indexOf = new Int32Array(builder.handleLimit + 1).fill(-1);
+        for (let i = 0; i < view.size; i++) {
+          const h = handleOfSlot[slotAt(view, i)]!;
+          if (h >= 0) indexOf[h] = i;
+        }
+        const keyed = new LutRingPicker(ring, indexOf, view.size, (i) => endpointAt(view, i));
+        const n = view.size;
+        return {
+          pick(context) {
+            const key = context?.affinityKey;
+            if (key !== undefined) return keyed.pickKey(key, context);
+            const i = rng.below(n);
+            return context?.exclude === undefined ? i : nextAllowedIn(context, view, i, i);
+          },
+        };
+      };
       return {
-        build(candidates): CorePicker {
-          const n = candidates.length;
-          const ring = buildRingPicker(builder.update(candidates), candidates);
-          return {
-            pick(context) {
-              const key = context?.affinityKey;
-              if (key !== undefined) return ring.pickKey(key, context);
-              const i = rng.below(n);
-              return context?.exclude === undefined ? i : nextAllowed(context, candidates, i, i);
-            },
-          };
+        build(candidates, states, view): CorePicker {
+          const ring = builder.update(candidates);
+          totalWeight = 0;
+          for (let i = 0; i < candidates.length; i++) {
+            totalWeight += candidates[i]!.weight;
+            setHandle(states[i]!.slot, ring.handleOf(candidates[i]!.id) ?? -1);
+          }
+          return pickerFor(ring, view);
+        },
+        // A small delta rewrites only the ring chunks holding the changed endpoints' points.
+        patch(_previous, view, firstNew, left) {
+          let weight = totalWeight;
+          for (const e of left) weight -= e.weight;
+          const joined: Endpoint[] = [];
+          for (let i = firstNew; i < view.size; i++) {
+            const e = endpointAt(view, i);
+            joined.push(e);
+            weight += e.weight;
+          }
+          const ring = builder.patch(
+            left.map((e) => e.id),
+            joined,
+            weight,
+            view.size,
+          );
+          if (ring === undefined) return undefined;
+          totalWeight = weight;
+          for (let i = firstNew; i < view.size; i++) setHandle(slotAt(view, i), ring.handleOf(endpointAt(view, i).id) ?? -1);
+          return pickerFor(ring, view);
         },
       };
     },

@@ -35,9 +35,10 @@ export interface CoreBalancer {
   /**
    * Optional O(changes) path: a picker for `view`, which the pipeline derived from the view of
    * `previous` by swap-removals and appends (candidates at `firstNew` and after are new or
-   * changed). Return undefined when the policy cannot patch (the pipeline then calls `build`).
+   * changed; `left` are the previous versions of the candidates removed, changed ones
+   * included). Return undefined when the policy cannot patch (the pipeline then calls `build`).
    */
-  patch?(previous: CorePicker, view: CandidateView, firstNew: number): CorePicker | undefined;
+  patch?(previous: CorePicker, view: CandidateView, firstNew: number, left: readonly Endpoint[]): CorePicker | undefined;
   /** Learns from a finished call (after the pipeline decremented the in-flight count). */
   onEnd?(state: EndpointState, outcome: CallOutcome): void;
   close?(): void;

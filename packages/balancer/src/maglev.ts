@@ -44,14 +44,14 @@ export function resolveMaglev(options: MaglevOptions): number {
 export function buildMaglevTable(endpoints: readonly Endpoint[], size: number): Int32Array {
   const n = endpoints.length;
   const table = new Int32Array(size).fill(-1);
-  const offset = new Float64Array(n);
-  const skip = new Float64Array(n);
-  const next = new Float64Array(n);
+  // Each endpoint's permutation offset + j × skip (mod size), walked incrementally in Int32.
+  const cursor = new Int32Array(n);
+  const skip = new Int32Array(n);
   const weights = new Float64Array(n);
   let max = 0;
   for (let i = 0; i < n; i++) {
     const id = endpoints[i]!.id;
-    offset[i] = hashString(id, OFFSET_SEED) % size;
+    cursor[i] = hashString(id, OFFSET_SEED) % size;
     skip[i] = (hashString(id, SKIP_SEED) % (size - 1)) + 1;
     weights[i] = endpoints[i]!.weight;
     if (weights[i]! > max) max = weights[i]!;
@@ -62,13 +62,15 @@ export function buildMaglevTable(endpoints: readonly Endpoint[], size: number): 
     for (let i = 0; i < n && filled < size; i++) {
       // Weighted turns: endpoint i takes a turn in this round when its share of rounds is due.
       if (weights[i]! < max && Math.floor((round * weights[i]!) / max) === Math.floor(((round - 1) * weights[i]!) / max)) continue;
-      let c = (offset[i]! + next[i]! * skip[i]!) % size;
+      let c = cursor[i]!;
+      const step = skip[i]!;
       while (table[c] !== -1) {
-        next[i]!++;
-        c = (offset[i]! + next[i]! * skip[i]!) % size;
+        c += step;
+        if (c >= size) c -= size;
       }
       table[c] = i;
-      next[i]!++;
+      c += step;
+      cursor[i] = c >= size ? c - size : c;
       filled++;
     }
   }

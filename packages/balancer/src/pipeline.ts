@@ -240,10 +240,11 @@ class PipelineBalancer implements Balancer {
 
     this.#size = set.size;
     const editor = new CandidateListEditor(last.list);
+    const left: Endpoint[] = [];
     for (const id of changes.remove) {
       const s = states.get(id);
       if (s === undefined) continue;
-      this.#removeCandidate(editor, s);
+      this.#removeCandidate(editor, s, left);
       this.#drop(id, s);
     }
     const joining: EndpointState[] = [];
@@ -253,7 +254,7 @@ class PipelineBalancer implements Balancer {
         s = this.#newState(e);
         states.set(e.id, s);
       } else {
-        this.#removeCandidate(editor, s);
+        this.#removeCandidate(editor, s, left);
         if (s.endpoint !== e) this.#update(s, e);
         this.#lingering.delete(e.id);
       }
@@ -268,7 +269,7 @@ class PipelineBalancer implements Balancer {
     for (const s of joining) this.#candPos[s.slot] = editor.append(s.slot, (s.result ??= this.#result(s, false)));
     if (this.#lingering.size > 0) this.#sweepLingering(set);
     const list = editor.finish();
-    const core = this.#core.patch!(last.core!, list, firstNew);
+    const core = this.#core.patch!(last.core!, list, firstNew, left);
     if (core === undefined) {
       const full = this.view(set);
       this.#adopt(full);
@@ -286,11 +287,12 @@ class PipelineBalancer implements Balancer {
     return s !== undefined && s.slot < this.#candPos.length && this.#candPos[s.slot]! >= 0;
   }
 
-  #removeCandidate(editor: CandidateListEditor, s: EndpointState): void {
+  #removeCandidate(editor: CandidateListEditor, s: EndpointState, left: Endpoint[]): void {
     const candPos = this.#candPos;
     if (s.slot >= candPos.length) return;
     const i = candPos[s.slot]!;
     if (i < 0) return;
+    left.push(editor.endpointAt(i));
     const moved = editor.swapRemove(i);
     if (moved >= 0) candPos[moved] = i;
     candPos[s.slot] = -1;
