@@ -181,3 +181,34 @@ describe('globalThis.fetch = client.fetch', () => {
     }
   });
 });
+
+describe('redirects and deadlines', () => {
+  it('follows a redirect to another host through discovery or pass-through, not to the picked endpoint', async () => {
+    const other = await backend();
+    const tools = await backend();
+    const planner = await backend((req, res) => {
+      if (req.url === '/to-other') res.writeHead(302, { location: `http://127.0.0.1:${other.port}/landed` }).end();
+      else if (req.url === '/to-tools') res.writeHead(302, { location: 'http://tools/landed' }).end();
+      else res.writeHead(302, { location: '/same-host' }).end();
+    });
+    const c = client({ services: { planner: staticTarget(planner.port), tools: staticTarget(tools.port) }, transport: 'undici' });
+    expect(await (await c.fetch('http://planner/to-other')).text()).toBe('ok GET /landed');
+    expect(other.seen.map((s) => s.host)).toEqual([`127.0.0.1:${other.port}`]);
+    expect(await (await c.fetch('http://planner/to-tools')).text()).toBe('ok GET /landed');
+    expect(tools.seen.map((s) => s.host)).toEqual(['tools']);
+  });
+
+  it('rejects with a TimeoutError when the call deadline passes', async () => {
+    const b = await backend(() => {});
+    const c = client({ services: { planner: staticTarget(b.port) }, transport: 'undici' });
+    const error = await c.fetch('http://planner/slow', { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('TimeoutError');
+  });
+
+  it('rejects a dispatcher call with a TimeoutError when the client deadline passes', async () => {
+    const b = await backend(() => {});
+    const c = client({ services: { planner: staticTarget(b.port) }, timeoutMs: 300 });
+    const error = await request('http://planner/slow', { dispatcher: c.dispatcher }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('TimeoutError');
+  });
+});

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { PickedEndpoint } from '../balancer.js';
 import type { Clock } from '../clock.js';
 import { InvalidOptionError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface ClientCore {
   readonly mode: ClientTransport;
   readonly onAttempt: ((event: AttemptEvent) => void) | undefined;
   readonly closed: boolean;
+  /** `client.dispatcher` (set once the client is built): where cross-origin redirects go. */
+  dispatcher(): Dispatcher;
   retryFor(override: RetryOptions | false | undefined): ResolvedRetry;
 }
 

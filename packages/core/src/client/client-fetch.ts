@@ -64,9 +64,13 @@ export function createClientFetch(core: ClientCore): (input: string | URL | Requ
                 : globalThis.fetch(endpointUrl, { ...init, body: body!.next() as BodyInit, ...(signal ? { signal } : {}) }),
             );
           } else {
+            // Redirects to another origin leave the picked endpoint: they go through the
+            // client's dispatcher (discovery for mapped hosts, a plain agent for the rest).
             const dispatcher = {
               dispatch: (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
-                core.transport.dispatch(target, opts, toLegacyHandler(handler)),
+                String(opts.origin) === url.origin
+                  ? core.transport.dispatch(target, opts, toLegacyHandler(handler))
+                  : core.dispatcher().dispatch(opts, handler),
             };
             const extra = { dispatcher, ...(signal ? { signal } : {}) };
             response = await (request

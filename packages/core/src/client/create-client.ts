@@ -112,6 +112,7 @@ export function createClient(options: ClientOptions): WayfinderClient {
     get closed() {
       return closed;
     },
+    dispatcher: () => dispatcher,
     retryFor: (override) => (override === undefined ? defaultRetry : override === false ? resolveRetry(false, 'retry') : resolveRetry({ ...(baseRetry || {}), ...override }, 'retry')),
   };
   const dispatcher = new WayfinderDispatcher(core, passthrough, close);
