@@ -1,7 +1,6 @@
 import { http, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mockService } from '@wayfinder/testing';
+import { mockService, setupMockServices } from '@wayfinder/testing';
 import { AgentError, createAgent } from '../src/agent.js';
 
 // Handlers are written for the logical URLs the agent calls; mockService serves them from
@@ -15,18 +14,14 @@ const planner = mockService('planner', { endpoints: 2 }, [
 const tools = mockService('tools', { endpoints: 3 }, [
   http.get('http://tools/v1/tools/:tool', ({ params, request }) => new HttpResponse(`${String(params.tool)}(${new URL(request.url).searchParams.get('input')})`)),
 ]);
-const server = setupServer(...planner.handlers, ...tools.handlers);
+const mocks = setupMockServices(planner, tools);
 
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
-  planner.resetHandlers();
-  tools.resetHandlers();
-});
-afterAll(() => server.close());
+beforeAll(() => mocks.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => mocks.resetHandlers());
+afterAll(() => mocks.close());
 
 // The code under test is unchanged: only its configuration points at the mocks.
-const config = { services: { planner: planner.target, tools: tools.target } };
+const config = { services: { planner: mocks.services.planner!, tools: mocks.services.tools! } };
 
 describe('agent', () => {
   it('plans with the planner and runs each step with the tools service', async () => {

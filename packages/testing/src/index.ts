@@ -5,4 +5,5 @@
  */
 export { createFakeClock, type FakeClock, createFakeSource, type FakeSource, type FakeSourceOptions, seededRandom } from '@wayfinder/core/fake';
 export { mockService, type MockService, type MockServiceOptions, type MockEndpoint, type MockRequest, type EndpointFault } from './mock-service.js';
+export { setupMockServices, type MockServices } from './mock-services.js';
 export * from './registry/index.js';
