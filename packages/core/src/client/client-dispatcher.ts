@@ -152,7 +152,7 @@ class MappedCall implements CallPlan {
     new Promise((resolve, reject) => {
       const handler = new AttemptHandler(this, attemptNumber, resolve, reject);
       const target = attemptTarget(this.core, this.route, pick, this.origin, attemptNumber, this.callerAborted);
-      this.core.transport.dispatch(target, { ...this.opts, body: this.body.next() as never }, handler);
+      this.core.transport.dispatch(target, this.opts, handler, this.body.next() ?? null);
     });
 
   readonly callerAborted = (): boolean => this.reason !== undefined;

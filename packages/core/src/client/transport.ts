@@ -33,7 +33,8 @@ export interface AttemptTarget {
  * every snapshot are closed gracefully.
  */
 export interface EndpointTransport {
-  dispatch(target: AttemptTarget, opts: Dispatcher.DispatchOptions, handler: LegacyHandler): boolean;
+  /** Sends `opts` (with `body` instead of `opts.body` when given) to the target's endpoint. */
+  dispatch(target: AttemptTarget, opts: Dispatcher.DispatchOptions, handler: LegacyHandler, body?: unknown): boolean;
   /**
    * Ids of endpoints being probed: a request was sent while no connection to them was open
    * and none has connected since. Picks avoid them (softly) until the connection succeeds or
@@ -90,7 +91,7 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
   };
 
   return {
-    dispatch(target, opts, handler) {
+    dispatch(target, opts, handler, body) {
       const servername = target.protocol === 'https:' ? stripPort(target.host) : '';
       const entry = poolFor(target.protocol, target.endpoint, servername);
       const pool = entry.pool;
@@ -98,9 +99,10 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
         entry.probingIds.add(target.endpoint.id);
         probing.add(target.endpoint.id);
       }
-      const { maxRedirections: _drop, ...rest } = opts as Dispatcher.DispatchOptions & { maxRedirections?: number };
       const next = {
-        ...rest,
+        ...opts,
+        maxRedirections: undefined,
+        ...(body !== undefined ? { body } : {}),
         origin: pool[ORIGIN],
         headers: withHostHeader(opts.headers, target.host),
         // For http the server name is unused, but giving one spares undici an IP-address regex per request.
