@@ -106,8 +106,9 @@ export interface ClientOptions {
   resolveTimeoutMs?: number;
   /**
    * How long an endpoint that refused a connection (or failed to connect) is avoided by this
-   * client: lifted earlier when a snapshot changes or removes the endpoint. Default 10 000 ms;
-   * 0 disables.
+   * client: lifted earlier when it answers, or when a snapshot changes or removes it. Default
+   * 10 000 ms. 0 disables it, and with it the probe of endpoints without an open connection
+   * (one request until a connection succeeds). See docs/retries.md.
    */
   quarantineMs?: number;
   transport?: ClientTransport;
