@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Clock, type Endpoint, type EndpointInput, InvalidOptionError, parseEndpoint, systemClock, type TimerHandle } from '@wayfinder/core';
+import { type Clock, type Endpoint, type EndpointInput, endpointToJSON, InvalidOptionError, parseEndpoint, systemClock, type TimerHandle } from '@wayfinder/core';
 import { MAX_ENDPOINTS_PER_SERVICE, type RegistrationResponseBody, type ServiceSnapshotBody } from './schema.js';
 
 /**
@@ -135,18 +135,8 @@ export function createRegistryStore(options: RegistryStoreOptions = {}): Registr
 /** The wire JSON of an endpoint: every field, so a client rebuilds exactly the same endpoint. */
 export function toWire(e: Endpoint): EndpointInput {
   return {
-    id: e.id,
-    address: e.address,
-    port: e.port,
+    ...endpointToJSON(e),
     ...(e.ports ? { ports: { ...e.ports } } : {}),
-    hostname: e.hostname,
-    weight: e.weight,
-    priority: e.priority,
-    zone: e.zone,
-    node: e.node,
-    ready: e.ready,
-    serving: e.serving,
-    terminating: e.terminating,
     ...(e.hints ? { hints: { ...e.hints } as EndpointInput['hints'] } : {}),
     metadata: { ...e.metadata },
   };
