@@ -6,14 +6,14 @@ const CHUNK = 1 << CHUNK_BITS;
 /** A {@link CandidateView} over a full candidate list (O(N), the slow path). */
 export function createCandidateView(slots: ArrayLike<number>, results: readonly PickedEndpoint[]): CandidateView {
   const n = results.length;
-  const slotChunks: Int32Array[] = [];
+  const slotChunks: number[][] = [];
   const resultChunks: PickedEndpoint[][] = [];
   for (let start = 0; start < n; start += CHUNK) {
     const end = Math.min(n, start + CHUNK);
-    const s = new Int32Array(CHUNK);
+    const s: number[] = [];
     const r: PickedEndpoint[] = [];
     for (let i = start; i < end; i++) {
-      s[i - start] = slots[i]!;
+      s.push(slots[i]!);
       r.push(results[i]!);
     }
     slotChunks.push(s);
@@ -25,17 +25,19 @@ export function createCandidateView(slots: ArrayLike<number>, results: readonly 
 /**
  * Copy-on-write edits of a {@link CandidateView}: the chunk directory is copied once, each chunk
  * at its first write, so removing (swap with the last) or appending one candidate of 10 000
- * copies about 40 pointers and 256 entries; the original view is never modified.
+ * copies about 40 pointers and 256 entries; the original view is never modified. Chunks are
+ * plain arrays of small integers, not typed arrays: copying one stays on the JS heap.
  */
 export class CandidateListEditor {
   size: number;
-  readonly #slots: Int32Array[];
+  readonly #slots: number[][];
   readonly #results: PickedEndpoint[][];
-  readonly #owned = new Set<number>();
+  /** Chunks already copied by this editor (a patch touches one or two). */
+  readonly #owned: number[] = [];
 
   constructor(base: CandidateView) {
     this.size = base.size;
-    this.#slots = base.slots.slice();
+    this.#slots = base.slots.slice() as number[][];
     this.#results = base.results.slice() as PickedEndpoint[][];
   }
 
@@ -71,9 +73,9 @@ export class CandidateListEditor {
     const i = this.size;
     const c = i >> CHUNK_BITS;
     if (c === this.#slots.length) {
-      this.#slots.push(new Int32Array(CHUNK));
+      this.#slots.push([]);
       this.#results.push([]);
-      this.#owned.add(c);
+      this.#owned.push(c);
     } else {
       this.#own(c);
     }
@@ -88,10 +90,10 @@ export class CandidateListEditor {
   }
 
   #own(c: number): number {
-    if (!this.#owned.has(c)) {
+    if (!this.#owned.includes(c)) {
       this.#slots[c] = this.#slots[c]!.slice();
       this.#results[c] = this.#results[c]!.slice();
-      this.#owned.add(c);
+      this.#owned.push(c);
     }
     return c;
   }

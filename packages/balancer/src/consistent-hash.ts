@@ -1,6 +1,6 @@
 import { type Endpoint, InvalidOptionError } from '@wayfinder/core';
 import { type CandidateView, type CorePicker, type PolicyCore, endpointAt, nextAllowedIn, slotAt } from './core.js';
-import { hashString } from './hash.js';
+import { hashStringTo } from './hash.js';
 import { maglevCore, type MaglevOptions, resolveMaglev } from './maglev.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 import { createRingBuilder, type Ring, type RingSizing } from './ring.js';
@@ -88,6 +88,7 @@ class LutRingPicker implements RingPicker {
   readonly #chunkShift: number;
   readonly #lutShift: number;
   readonly #lutMask: number;
+  readonly #hash = new Uint32Array(1);
   constructor(
     readonly ring: Ring,
     readonly indexOf: Int32Array,
@@ -104,7 +105,8 @@ class LutRingPicker implements RingPicker {
   }
 
   pickKey(key: string, context: Parameters<CorePicker['pick']>[0]): number {
-    const hash = hashString(key, KEY_HASH_SEED);
+    hashStringTo(key, KEY_HASH_SEED, this.#hash);
+    const hash = this.#hash[0]!;
     let handle = this.#luts[this.#offsets[hash >>> this.#chunkShift]! + ((hash >>> this.#lutShift) & this.#lutMask)]!;
     if (handle < 0) {
       const pts = this.#points;

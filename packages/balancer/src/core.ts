@@ -59,7 +59,7 @@ export const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
  */
 export interface CandidateView {
   readonly size: number;
-  readonly slots: readonly Int32Array[];
+  readonly slots: readonly (readonly number[])[];
   readonly results: readonly (readonly PickedEndpoint[])[];
 }
 

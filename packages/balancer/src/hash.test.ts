@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashString, mix32 } from './hash.js';
+import { hashString, hashStringTo, mix32 } from './hash.js';
 
 describe('hashString', () => {
   it('is deterministic and depends on the seed', () => {
@@ -37,3 +37,13 @@ function popcount(x: number): number {
   for (let v = x >>> 0; v; v &= v - 1) c++;
   return c;
 }
+
+describe('hashStringTo', () => {
+  it('writes the same value as hashString', () => {
+    const out = new Uint32Array(1);
+    for (const [key, seed] of [['', 0], ['a', 0], ['tenant-42', 0], ['user-7919', 7], ['日本語キー', 3]] as const) {
+      hashStringTo(key, seed, out);
+      expect(out[0]).toBe(hashString(key, seed));
+    }
+  });
+});

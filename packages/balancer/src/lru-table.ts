@@ -10,6 +10,7 @@ export class LruTable {
   readonly #max: number;
   #keys: (string | undefined)[] = [];
   #endpoints: (Endpoint | undefined)[] = [];
+  #slots = new Int32Array(0);
   #usedMs = new Float64Array(0);
   #prev = new Int32Array(0);
   #next = new Int32Array(0);
@@ -34,21 +35,30 @@ export class LruTable {
     return this.#endpoints[entry]!;
   }
 
-  usedAtMs(entry: number): number {
-    return this.#usedMs[entry]!;
+  /** The balancer slot of the bound endpoint (a hint: check the endpoint id). */
+  slotOf(entry: number): number {
+    return this.#slots[entry]!;
+  }
+
+  /** True when `entry` was used within `idleMs` of `nowMs` (a boolean, so no double crosses a call). */
+  isLive(entry: number, nowMs: number, idleMs: number): boolean {
+    return nowMs - this.#usedMs[entry]! <= idleMs;
   }
 
   /** Marks `entry` used now (moves it to the most recent end) and optionally rebinds it. */
-  touch(entry: number, nowMs: number, endpoint?: Endpoint): void {
+  touch(entry: number, nowMs: number, endpoint?: Endpoint, slot = -1): void {
     this.#usedMs[entry] = nowMs;
-    if (endpoint !== undefined) this.#endpoints[entry] = endpoint;
+    if (endpoint !== undefined) {
+      this.#endpoints[entry] = endpoint;
+      this.#slots[entry] = slot;
+    }
     if (this.#head === entry) return;
     this.#unlink(entry);
     this.#pushFront(entry);
   }
 
   /** Adds a binding for a key not in the table, dropping the least recently used beyond the bound. */
-  insert(key: string, endpoint: Endpoint, nowMs: number): void {
+  insert(key: string, endpoint: Endpoint, slot: number, nowMs: number): void {
     let entry: number;
     if (this.#count < this.#max) {
       entry = this.#count++;
@@ -60,6 +70,7 @@ export class LruTable {
     }
     this.#keys[entry] = key;
     this.#endpoints[entry] = endpoint;
+    this.#slots[entry] = slot;
     this.#usedMs[entry] = nowMs;
     this.#index.set(key, entry);
     this.#pushFront(entry);
@@ -90,6 +101,9 @@ export class LruTable {
     prev.set(this.#prev);
     const next = new Int32Array(size);
     next.set(this.#next);
+    const slots = new Int32Array(size);
+    slots.set(this.#slots);
+    this.#slots = slots;
     this.#usedMs = used;
     this.#prev = prev;
     this.#next = next;

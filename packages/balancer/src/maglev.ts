@@ -1,6 +1,6 @@
 import { type Endpoint, InvalidOptionError } from '@wayfinder/core';
 import { type CorePicker, type PolicyCore, isExcluded, nextAllowed } from './core.js';
-import { hashString } from './hash.js';
+import { hashString, hashStringTo } from './hash.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 
 export interface MaglevOptions {
@@ -82,6 +82,7 @@ export function maglevCore(tableSize: number): PolicyCore {
     name: 'maglev',
     create(env) {
       const rng = env.rng;
+      const hash = new Uint32Array(1);
       return {
         build(candidates): CorePicker {
           const n = candidates.length;
@@ -93,7 +94,8 @@ export function maglevCore(tableSize: number): PolicyCore {
                 const i = rng.below(n);
                 return context?.exclude === undefined ? i : nextAllowed(context, candidates, i, i);
               }
-              const first = table[hashString(key, KEY_SEED) % tableSize]!;
+              hashStringTo(key, KEY_SEED, hash);
+              const first = table[hash[0]! % tableSize]!;
               if (context?.exclude === undefined || !isExcluded(context, candidates, first)) return first;
               for (let k = 1; k <= EXCLUDE_REHASHES; k++) {
                 const i = table[hashString(key, KEY_SEED + k) % tableSize]!;

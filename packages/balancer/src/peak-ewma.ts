@@ -82,42 +82,47 @@ class PeakEwmaPicker implements CorePicker {
       if (isExcludedAt(context, view, b) || b === a) return a;
     }
     const now = env.now();
+    // Two candidates, written out in straight lines: no double crosses a call or a loop phi,
+    // so nothing is boxed whatever the optimiser inlines.
     const slots = env.slots;
     const ewmaMs = slots.ewmaMs;
     const ewmaAtMs = slots.ewmaAtMs;
     const activeOf = slots.active;
     const startSum = slots.startSumMs;
-    let best = a;
-    let bestCost = 0;
-    for (let k = 0; k < 2; k++) {
-      const i = k === 0 ? a : b;
-      const slot = view.slots[i >> CHUNK_BITS]![i & CHUNK_MASK]!;
-      let ewma = ewmaMs[slot]!;
-      if (ewma !== ewma) {
-        ewma = this.defaultRttMs;
-        ewmaMs[slot] = ewma;
-        ewmaAtMs[slot] = now;
-      }
-      // Lazy decay toward 0 over the time since the last observation (interpolated table).
-      const x = (now - ewmaAtMs[slot]!) * this.scale;
-      if (x >= DECAY_STEPS) ewma = 0;
-      else if (x > 0) {
-        const j = x | 0;
-        const lo = DECAY_TABLE[j]!;
-        ewma *= lo + (DECAY_TABLE[j + 1]! - lo) * (x - j);
-      }
-      const active = activeOf[slot]!;
-      if (active > 0) {
-        const age = now - startSum[slot]! / active;
-        if (age > ewma) ewma = age;
-      }
-      const cost = ewma === 0 && active > 0 ? PENALTY + active : ewma * (active + 1);
-      if (k === 0 || cost < bestCost) {
-        best = i;
-        bestCost = cost;
-      }
+    const scale = this.scale;
+    const sa = view.slots[a >> CHUNK_BITS]![a & CHUNK_MASK]!;
+    const sb = view.slots[b >> CHUNK_BITS]![b & CHUNK_MASK]!;
+    if (ewmaMs[sa] !== ewmaMs[sa]) this.#init(sa, now);
+    if (ewmaMs[sb] !== ewmaMs[sb]) this.#init(sb, now);
+
+    let ea = ewmaMs[sa]!;
+    const xa = (now - ewmaAtMs[sa]!) * scale;
+    if (xa >= DECAY_STEPS) ea = 0;
+    else if (xa > 0) {
+      const j = xa | 0;
+      ea *= DECAY_TABLE[j]! + (DECAY_TABLE[j + 1]! - DECAY_TABLE[j]!) * (xa - j);
     }
-    return best;
+    const aa = activeOf[sa]!;
+    if (aa > 0 && now - startSum[sa]! / aa > ea) ea = now - startSum[sa]! / aa;
+
+    let eb = ewmaMs[sb]!;
+    const xb = (now - ewmaAtMs[sb]!) * scale;
+    if (xb >= DECAY_STEPS) eb = 0;
+    else if (xb > 0) {
+      const j = xb | 0;
+      eb *= DECAY_TABLE[j]! + (DECAY_TABLE[j + 1]! - DECAY_TABLE[j]!) * (xb - j);
+    }
+    const ab = activeOf[sb]!;
+    if (ab > 0 && now - startSum[sb]! / ab > eb) eb = now - startSum[sb]! / ab;
+
+    const costA = ea === 0 && aa > 0 ? PENALTY + aa : ea * (aa + 1);
+    const costB = eb === 0 && ab > 0 ? PENALTY + ab : eb * (ab + 1);
+    return costB < costA ? b : a;
+  }
+
+  #init(slot: number, now: number): void {
+    this.env.slots.ewmaMs[slot] = this.defaultRttMs;
+    this.env.slots.ewmaAtMs[slot] = now;
   }
 }
 

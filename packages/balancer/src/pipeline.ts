@@ -340,20 +340,20 @@ class PipelineBalancer implements Balancer {
   }
 
   #result(s: EndpointState, panic: boolean): PickedEndpoint {
+    return new PickedResult(this, s, panic);
+  }
+
+  /** `onStart` of a pick result. */
+  started(s: EndpointState): void {
+    if (s.released) return;
     const slots = this.#slots;
-    const env = this.#env;
-    const slot = s.slot;
-    return Object.freeze({
-      type: 'endpoint' as const,
-      endpoint: s.endpoint,
-      panic,
-      onStart: () => {
-        if (s.released) return;
-        slots.active[slot] = slots.active[slot]! + 1;
-        slots.startSumMs[slot] = slots.startSumMs[slot]! + env.now();
-      },
-      onEnd: (outcome: CallOutcome) => this.#onEnd(s, outcome),
-    });
+    slots.active[s.slot] = slots.active[s.slot]! + 1;
+    slots.startSumMs[s.slot] = slots.startSumMs[s.slot]! + this.#env.now();
+  }
+
+  /** `onEnd` of a pick result. */
+  ended(s: EndpointState, outcome: CallOutcome): void {
+    this.#onEnd(s, outcome);
   }
 
   #onEnd(s: EndpointState, outcome: CallOutcome): void {
@@ -395,6 +395,33 @@ class PipelineBalancer implements Balancer {
     }, durationMs);
     this.#timers.add(timer);
     od.onEject?.(s.endpoint, durationMs);
+  }
+}
+
+/**
+ * A preallocated pick result: one per endpoint (and panic flag), shared by every pick of it.
+ * A class rather than closures so that building one for a joining endpoint stays cheap.
+ */
+class PickedResult implements PickedEndpoint {
+  readonly type = 'endpoint' as const;
+  readonly endpoint: Endpoint;
+  readonly #balancer: PipelineBalancer;
+  readonly #state: EndpointState;
+  constructor(
+    balancer: PipelineBalancer,
+    state: EndpointState,
+    readonly panic: boolean,
+  ) {
+    this.endpoint = state.endpoint;
+    this.#balancer = balancer;
+    this.#state = state;
+    Object.freeze(this);
+  }
+  onStart(): void {
+    this.#balancer.started(this.#state);
+  }
+  onEnd(outcome: CallOutcome): void {
+    this.#balancer.ended(this.#state, outcome);
   }
 }
 

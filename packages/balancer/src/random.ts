@@ -64,10 +64,10 @@ export function randomCore(weighted: boolean): PolicyCore {
           const prob = table.prob;
           const alias = table.alias;
           const draw = () => {
-            const r = rng.nextInt32() >>> 0;
-            const i = ((r * n) / 4294967296) | 0;
+            const r = rng.next30();
+            const i = ((r * n) / 1073741824) | 0;
             // The fraction of the same draw decides between the column and its alias.
-            return (r * n) % 4294967296 < prob[i]! * 4294967296 ? i : alias[i]!;
+            return (r * n) % 1073741824 < prob[i]! * 1073741824 ? i : alias[i]!;
           };
           return {
             pick(context) {

@@ -57,9 +57,10 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
       const bindings = new LruTable(maxEntries);
       const builder = createRingBuilder(resolveRingSizing({}));
       return {
-        build(candidates): CorePicker {
-          const index = new Map<string, number>();
-          candidates.forEach((e, i) => index.set(e.id, i));
+        build(candidates, states): CorePicker {
+          // Candidate index by balancer slot: a typed-array read per pick instead of a Map lookup.
+          const indexOfSlot = new Int32Array(env.slots.active.length).fill(-1);
+          for (let i = 0; i < candidates.length; i++) indexOfSlot[states[i]!.slot] = i;
           const fresh: number[] = [];
           candidates.forEach((e, i) => {
             if (e.ready && !e.terminating) fresh.push(i);
@@ -69,6 +70,12 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
           const ring: RingPicker = buildRingPicker(builder.update(eligible), eligible);
           const m = eligibleIdx.length;
           const choose = (key: string, context: Parameters<CorePicker['pick']>[0]) => eligibleIdx[ring.pickKey(key, context)]!;
+          // The slot a binding recorded is stale when its endpoint left and came back: look the id up then.
+          let byId: Map<string, number> | undefined;
+          const indexOfId = (id: string) => {
+            byId ??= new Map(candidates.map((e, i) => [e.id, i]));
+            return byId.get(id) ?? -1;
+          };
           return {
             pick(context) {
               const key = context?.affinityKey;
@@ -80,10 +87,13 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
               }
               const now = env.now();
               const entry = bindings.find(key);
-              const live = entry >= 0 && now - bindings.usedAtMs(entry) <= idleTimeoutMs;
+              const live = entry >= 0 && bindings.isLive(entry, now, idleTimeoutMs);
               if (live) {
-                const i = index.get(bindings.endpointOf(entry).id);
-                if (i !== undefined && candidates[i]!.serving) {
+                const slot = bindings.slotOf(entry);
+                const id = bindings.endpointOf(entry).id;
+                let i = slot >= 0 && slot < indexOfSlot.length ? indexOfSlot[slot]! : -1;
+                if (i < 0 || candidates[i]!.id !== id) i = indexOfId(id);
+                if (i >= 0 && candidates[i]!.serving) {
                   bindings.touch(entry, now);
                   if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
                   return choose(key, context);
@@ -92,12 +102,13 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
               const i = choose(key, context);
               if (context?.exclude !== undefined && isExcluded(context, candidates, i)) return i;
               const to = candidates[i]!;
+              const slot = states[i]!.slot;
               if (entry >= 0) {
                 const from = bindings.endpointOf(entry);
-                bindings.touch(entry, now, to);
+                bindings.touch(entry, now, to, slot);
                 if (live && from.id !== to.id) onRebind?.(key, from, to);
               } else {
-                bindings.insert(key, to, now);
+                bindings.insert(key, to, slot, now);
               }
               return i;
             },
