@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need (dependencies, BIND 9, etcd), type-checks,
+# builds every package,
 # runs every vitest project (unit, integration against real servers on 127.0.0.1, examples,
 # the bounded chaos suite), stops every server it started, and ends with "N passed, N failed".
 set -uo pipefail
@@ -28,6 +29,9 @@ failed_extra=0
 echo "== typecheck"
 if ! $PNPM run typecheck; then failed_extra=$((failed_extra + 1)); echo "typecheck: FAILED"; fi
 
+echo "== build (every package compiles to dist/ with declarations)"
+if ! $PNPM run build >/dev/null; then failed_extra=$((failed_extra + 1)); echo "build: FAILED"; $PNPM run build | tail -20; fi
+
 echo "== vitest"
 rm -f .services/vitest.json
 $PNPM exec vitest run --reporter=default --reporter=json --outputFile.json=.services/vitest.json
@@ -42,7 +46,7 @@ read -r passed failed skipped < <(node -e '
     console.log(r.numPassedTests, r.numFailedTests + broken, r.numPendingTests + r.numTodoTests);
   } catch { console.log(0, 1, 0); }
 ')
-passed=$((passed + (failed_extra == 0 ? 1 : 0)))
+passed=$((passed + 2 - failed_extra))
 failed=$((failed + failed_extra))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
