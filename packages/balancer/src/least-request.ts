@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@wayfinder/core';
-import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CorePicker, type PolicyCore, isExcludedAt, nextAllowedIn } from './core.js';
+import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CorePicker, type PolicyCore, endpointAt, isExcludedAt, nextAllowedIn } from './core.js';
 import type { FastRandom } from './fast-random.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 import type { SlotTable } from './slots.js';
@@ -41,6 +41,8 @@ class LeastRequestPicker implements CorePicker {
     readonly rng: FastRandom,
     readonly choices: number,
     readonly bias: number,
+    /** The common weight when every candidate has it (then only in-flight counts compare), else NaN. */
+    readonly uniformWeight: number,
   ) {}
 
   pick(context: Parameters<CorePicker['pick']>[0]): number {
@@ -55,6 +57,13 @@ class LeastRequestPicker implements CorePicker {
     let best = rng.below(n);
     if (excluding && isExcludedAt(context, view, best)) best = nextAllowedIn(context, view, best, best);
     let bestSlot = slotChunks[best >> CHUNK_BITS]![best & CHUNK_MASK]!;
+    if (this.choices === 2 && this.uniformWeight === this.uniformWeight) {
+      // Equal weights, two choices: the fewer in flight wins (the first on a tie).
+      let j = rng.below(n - 1);
+      if (j >= best) j++;
+      if (excluding && isExcludedAt(context, view, j)) return best;
+      return active[slotChunks[j >> CHUNK_BITS]![j & CHUNK_MASK]!]! < active[bestSlot]! ? j : best;
+    }
     for (let c = 1; c < this.choices; c++) {
       let j = rng.below(n - 1);
       if (j >= best) j++;
@@ -82,8 +91,16 @@ export function leastRequestCore(choices: number, bias: number): PolicyCore {
     name: 'least-request',
     create(env) {
       return {
-        build: (_candidates, _states, view) => new LeastRequestPicker(view, env.slots, env.rng, choices, bias),
-        patch: (_previous, view) => new LeastRequestPicker(view, env.slots, env.rng, choices, bias),
+        build(candidates, _states, view) {
+          const w = candidates[0]!.weight;
+          const uniform = candidates.every((e) => e.weight === w);
+          return new LeastRequestPicker(view, env.slots, env.rng, choices, bias, uniform ? w : Number.NaN);
+        },
+        patch(previous, view, firstNew) {
+          let w = (previous as LeastRequestPicker).uniformWeight;
+          for (let i = firstNew; i < view.size && w === w; i++) if (endpointAt(view, i).weight !== w) w = Number.NaN;
+          return new LeastRequestPicker(view, env.slots, env.rng, choices, bias, w);
+        },
       };
     },
   };

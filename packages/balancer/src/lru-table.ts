@@ -11,6 +11,7 @@ export class LruTable {
   #keys: (string | undefined)[] = [];
   #endpoints: (Endpoint | undefined)[] = [];
   #slots = new Int32Array(0);
+  #generations = new Int32Array(0);
   #usedMs = new Float64Array(0);
   #prev = new Int32Array(0);
   #next = new Int32Array(0);
@@ -35,9 +36,13 @@ export class LruTable {
     return this.#endpoints[entry]!;
   }
 
-  /** The balancer slot of the bound endpoint (a hint: check the endpoint id). */
+  /** The balancer slot of the bound endpoint and its generation (see `SlotTable.generation`). */
   slotOf(entry: number): number {
     return this.#slots[entry]!;
+  }
+
+  generationOf(entry: number): number {
+    return this.#generations[entry]!;
   }
 
   /** True when `entry` was used within `idleMs` of `nowMs` (a boolean, so no double crosses a call). */
@@ -46,11 +51,12 @@ export class LruTable {
   }
 
   /** Marks `entry` used now (moves it to the most recent end) and optionally rebinds it. */
-  touch(entry: number, nowMs: number, endpoint?: Endpoint, slot = -1): void {
+  touch(entry: number, nowMs: number, endpoint?: Endpoint, slot = -1, generation = 0): void {
     this.#usedMs[entry] = nowMs;
     if (endpoint !== undefined) {
       this.#endpoints[entry] = endpoint;
       this.#slots[entry] = slot;
+      this.#generations[entry] = generation;
     }
     if (this.#head === entry) return;
     this.#unlink(entry);
@@ -58,7 +64,7 @@ export class LruTable {
   }
 
   /** Adds a binding for a key not in the table, dropping the least recently used beyond the bound. */
-  insert(key: string, endpoint: Endpoint, slot: number, nowMs: number): void {
+  insert(key: string, endpoint: Endpoint, slot: number, generation: number, nowMs: number): void {
     let entry: number;
     if (this.#count < this.#max) {
       entry = this.#count++;
@@ -71,6 +77,7 @@ export class LruTable {
     this.#keys[entry] = key;
     this.#endpoints[entry] = endpoint;
     this.#slots[entry] = slot;
+    this.#generations[entry] = generation;
     this.#usedMs[entry] = nowMs;
     this.#index.set(key, entry);
     this.#pushFront(entry);
@@ -104,6 +111,9 @@ export class LruTable {
     const slots = new Int32Array(size);
     slots.set(this.#slots);
     this.#slots = slots;
+    const generations = new Int32Array(size);
+    generations.set(this.#generations);
+    this.#generations = generations;
     this.#usedMs = used;
     this.#prev = prev;
     this.#next = next;

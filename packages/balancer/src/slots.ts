@@ -12,6 +12,8 @@ export class SlotTable {
   /** Sum of the start times of calls in flight (clock ms), for the age of pending calls. */
   startSumMs = new Float64Array(16);
   weight = new Float64Array(16);
+  /** Bumped each time a slot is given out: (slot, generation) names one endpoint's state. */
+  generation = new Int32Array(16);
   #next = 0;
   readonly #free: number[] = [];
   readonly #pending: number[] = [];
@@ -24,6 +26,7 @@ export class SlotTable {
     this.ewmaAtMs[slot] = 0;
     this.startSumMs[slot] = 0;
     this.weight[slot] = weight;
+    this.generation[slot] = (this.generation[slot]! + 1) | 0;
     return slot;
   }
 
@@ -50,5 +53,6 @@ export class SlotTable {
     this.ewmaAtMs = grow(this.ewmaAtMs, (n) => new Float64Array(n));
     this.startSumMs = grow(this.startSumMs, (n) => new Float64Array(n));
     this.weight = grow(this.weight, (n) => new Float64Array(n));
+    this.generation = grow(this.generation, (n) => new Int32Array(n));
   }
 }

@@ -39,6 +39,19 @@ describe('sticky', () => {
     expect(idOf(next.pick({ affinityKey: 'tenant' }))).toBe(moved);
   });
 
+  it('does not let a binding follow a newcomer that took over the departed endpoint\'s state slot', () => {
+    const calls: [string, string, string][] = [];
+    const balancer = sticky({ onRebind: (key, from, to) => calls.push([key, from.id, to.id]) }).create();
+    const set = setOf(endpoints(3));
+    const home = idOf(balancer.build(set).pick({ affinityKey: 'tenant' }));
+    const without = applyEndpointChanges(set, { remove: [home] });
+    balancer.build(without);
+    const newcomer = createEndpoint({ address: '10.0.0.99', port: 80, id: 'e99' });
+    const next = balancer.build(applyEndpointChanges(without, { upsert: [newcomer] }));
+    const moved = idOf(next.pick({ affinityKey: 'tenant' }));
+    expect(calls).toEqual([['tenant', home, moved]]);
+  });
+
   it('keeps existing keys on a serving-but-terminating endpoint but gives it no new ones', () => {
     const balancer = sticky().create();
     const list = endpoints(3);

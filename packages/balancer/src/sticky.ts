@@ -58,9 +58,11 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
       const builder = createRingBuilder(resolveRingSizing({}));
       return {
         build(candidates, states): CorePicker {
-          // Candidate index by balancer slot: a typed-array read per pick instead of a Map lookup.
-          const indexOfSlot = new Int32Array(env.slots.active.length).fill(-1);
-          for (let i = 0; i < candidates.length; i++) indexOfSlot[states[i]!.slot] = i;
+          // Serving candidates by balancer slot: a binding that holds is found with typed-array
+          // reads, without touching endpoint objects (a slot's generation tells reuse apart).
+          const slotTable = env.slots;
+          const indexOfSlot = new Int32Array(slotTable.active.length).fill(-1);
+          for (let i = 0; i < candidates.length; i++) if (candidates[i]!.serving) indexOfSlot[states[i]!.slot] = i;
           const fresh: number[] = [];
           candidates.forEach((e, i) => {
             if (e.ready && !e.terminating) fresh.push(i);
@@ -90,10 +92,12 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
               const live = entry >= 0 && bindings.isLive(entry, now, idleTimeoutMs);
               if (live) {
                 const slot = bindings.slotOf(entry);
-                const id = bindings.endpointOf(entry).id;
-                let i = slot >= 0 && slot < indexOfSlot.length ? indexOfSlot[slot]! : -1;
-                if (i < 0 || candidates[i]!.id !== id) i = indexOfId(id);
-                if (i >= 0 && candidates[i]!.serving) {
+                let i = slot < indexOfSlot.length && slotTable.generation[slot] === bindings.generationOf(entry) ? indexOfSlot[slot]! : -1;
+                if (i < 0) {
+                  i = indexOfId(bindings.endpointOf(entry).id);
+                  if (i >= 0 && !candidates[i]!.serving) i = -1;
+                }
+                if (i >= 0) {
                   bindings.touch(entry, now);
                   if (context?.exclude === undefined || !isExcluded(context, candidates, i)) return i;
                   return choose(key, context);
@@ -103,12 +107,13 @@ function stickyCore(idleTimeoutMs: number, maxEntries: number, onRebind: StickyO
               if (context?.exclude !== undefined && isExcluded(context, candidates, i)) return i;
               const to = candidates[i]!;
               const slot = states[i]!.slot;
+              const generation = slotTable.generation[slot]!;
               if (entry >= 0) {
                 const from = bindings.endpointOf(entry);
-                bindings.touch(entry, now, to, slot);
+                bindings.touch(entry, now, to, slot, generation);
                 if (live && from.id !== to.id) onRebind?.(key, from, to);
               } else {
-                bindings.insert(key, to, slot, now);
+                bindings.insert(key, to, slot, generation, now);
               }
               return i;
             },
