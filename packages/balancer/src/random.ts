@@ -1,7 +1,8 @@
 import { InvalidOptionError } from '@wayfinder/core';
 import { createAliasTable, drawAlias, uniformWeights } from './alias-table.js';
-import { type CandidateView, type CorePicker, type PolicyCore, endpointAt, isExcludedAt, nextAllowedIn } from './core.js';
+import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CorePicker, type PolicyCore, endpointAt, isExcludedAt, nextAllowedIn, slotAt } from './core.js';
 import type { FastRandom } from './fast-random.js';
+import type { SlotTable } from './slots.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 
 export interface RandomOptions {
@@ -42,12 +43,58 @@ class UniformPicker implements CorePicker {
   }
 }
 
+/**
+ * Weighted random over a patched view (no alias table to rebuild): a uniform draw accepted with
+ * probability weight / maxWeight, exact for any bound ≥ the largest weight. Used only while
+ * the mean weight is at least a quarter of the bound (≥ 25% acceptance per draw).
+ */
+class RejectionPicker implements CorePicker {
+  constructor(
+    readonly view: CandidateView,
+    readonly weights: SlotTable,
+    readonly maxWeight: number,
+    readonly totalWeight: number,
+    readonly rng: FastRandom,
+  ) {}
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const i = this.#draw();
+    if (context?.exclude === undefined || !isExcludedAt(context, this.view, i)) return i;
+    return retry(context, this.view, this.rng, i, () => this.#draw());
+  }
+  #draw(): number {
+    const view = this.view;
+    const n = view.size;
+    const weight = this.weights.weight;
+    for (let tries = 0; tries < 64; tries++) {
+      const i = this.rng.below(n);
+      if (this.rng.next30() * this.maxWeight < weight[view.slots[i >> CHUNK_BITS]![i & CHUNK_MASK]!]! * 1073741824) return i;
+    }
+    // Vanishingly rare (below 1e-8): an exact scan over the cumulative weights.
+    let r = (this.rng.next30() / 1073741824) * this.totalWeight;
+    for (let i = 0; i < n; i++) {
+      r -= weight[slotAt(view, i)]!;
+      if (r < 0) return i;
+    }
+    return n - 1;
+  }
+}
+
 function retry(context: Parameters<CorePicker['pick']>[0], view: CandidateView, rng: FastRandom, first: number, draw: () => number): number {
   for (let k = 0; k < EXCLUDE_REDRAWS; k++) {
     const i = draw();
     if (!isExcludedAt(context, view, i)) return i;
   }
   return nextAllowedIn(context, view, rng.below(view.size), first);
+}
+
+/** The alias-table picker of a full build, with the weight total and maximum patches start from. */
+class AliasPicker implements CorePicker {
+  constructor(
+    readonly view: CandidateView,
+    readonly maxWeight: number,
+    readonly totalWeight: number,
+    readonly pick: (context: Parameters<CorePicker['pick']>[0]) => number,
+  ) {}
 }
 
 export function randomCore(weighted: boolean): PolicyCore {
@@ -59,6 +106,12 @@ export function randomCore(weighted: boolean): PolicyCore {
         build(candidates, _states, view): CorePicker {
           const weights = candidates.map((e) => e.weight);
           if (!weighted || uniformWeights(weights)) return new UniformPicker(view, weights[0] ?? 1, rng);
+          let max = 0;
+          let total = 0;
+          for (const w of weights) {
+            total += w;
+            if (w > max) max = w;
+          }
           const table = createAliasTable(weights);
           const n = table.prob.length;
           const prob = table.prob;
@@ -69,19 +122,39 @@ export function randomCore(weighted: boolean): PolicyCore {
             // The fraction of the same draw decides between the column and its alias.
             return (r * n) % 1073741824 < prob[i]! * 1073741824 ? i : alias[i]!;
           };
-          return {
-            pick(context) {
-              const i = draw();
-              if (context?.exclude === undefined || !isExcludedAt(context, view, i)) return i;
-              return retry(context, view, rng, i, draw);
-            },
-          };
+          return new AliasPicker(view, max, total, (context) => {
+            const i = draw();
+            if (context?.exclude === undefined || !isExcludedAt(context, view, i)) return i;
+            return retry(context, view, rng, i, draw);
+          });
         },
-        patch(previous, view, firstNew) {
-          if (!(previous instanceof UniformPicker)) return undefined;
-          const w = previous.weight;
-          if (weighted) for (let i = firstNew; i < view.size; i++) if (endpointAt(view, i).weight !== w) return undefined;
-          return new UniformPicker(view, w, rng);
+        patch(previous, view, firstNew, left) {
+          if (previous instanceof UniformPicker) {
+            const w = previous.weight;
+            let uniform = true;
+            if (weighted) for (let i = firstNew; i < view.size; i++) if (endpointAt(view, i).weight !== w) uniform = false;
+            if (uniform) return new UniformPicker(view, w, rng);
+            if (!weighted) return new UniformPicker(view, w, rng);
+          }
+          if (!weighted) return undefined;
+          // Weighted: track the total and an upper bound of the largest weight through the delta.
+          let max: number;
+          let total: number;
+          if (previous instanceof UniformPicker) {
+            max = previous.weight;
+            total = previous.weight * (firstNew + left.length);
+          } else if (previous instanceof AliasPicker || previous instanceof RejectionPicker) {
+            max = previous.maxWeight;
+            total = previous.totalWeight;
+          } else return undefined;
+          for (const e of left) total -= e.weight;
+          for (let i = firstNew; i < view.size; i++) {
+            const w = endpointAt(view, i).weight;
+            total += w;
+            if (w > max) max = w;
+          }
+          if (!(total > 0) || max * view.size > 4 * total) return undefined;
+          return new RejectionPicker(view, env.slots, max, total, rng);
         },
       };
     },

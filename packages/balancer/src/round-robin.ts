@@ -1,6 +1,6 @@
 import { type Endpoint, compareEndpoints } from '@wayfinder/core';
 import { uniformWeights } from './alias-table.js';
-import { type CandidateView, type CorePicker, type PolicyCore, endpointAt, isExcluded, isExcludedAt, nextAllowed, nextAllowedIn } from './core.js';
+import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CorePicker, type PolicyCore, endpointAt, isExcludedAt, nextAllowedIn, slotAt } from './core.js';
 import { type PipelinePolicy, createPipelinePolicy } from './pipeline.js';
 
 /** Weights are scaled to this (gRPC's static stride scheduler keeps 16 bits). */
@@ -52,17 +52,62 @@ class UniformRotation implements Rotation {
   }
 }
 
+/** gRPC's static stride scheduler over a view; scaled weights are read by slot. */
+class StrideRotation implements Rotation {
+  seq: number;
+  generation: number;
+  picked = -1;
+  readonly period: number;
+  constructor(
+    readonly view: CandidateView,
+    readonly scaledOfSlot: Int32Array,
+    readonly maxWeight: number,
+    generation: number,
+    start: number,
+  ) {
+    this.generation = generation;
+    this.period = view.size * MAX_WEIGHT;
+    this.seq = (generation % MAX_WEIGHT) * view.size + start;
+  }
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const view = this.view;
+    const n = view.size;
+    const scaled = this.scaledOfSlot;
+    const excluding = context?.exclude !== undefined && context.exclude.size > 0;
+    for (let tries = 0; ; tries++) {
+      const s = this.seq;
+      this.seq = s + 1 === this.period ? 0 : s + 1;
+      const b = s % n;
+      const gen = (s - b) / n;
+      this.generation = gen;
+      const w = scaled[view.slots[b >> CHUNK_BITS]![b & CHUNK_MASK]!]!;
+      if ((w * gen + b * OFFSET) % MAX_WEIGHT < MAX_WEIGHT - w) continue;
+      if (excluding && isExcludedAt(context, view, b)) {
+        if (tries < 4 * n) continue;
+        this.picked = nextAllowedIn(context, view, b, b);
+        return this.picked;
+      }
+      this.picked = b;
+      return b;
+    }
+  }
+  lastPicked(): Endpoint | undefined {
+    return this.picked < 0 ? undefined : endpointAt(this.view, this.picked);
+  }
+}
+
 export function roundRobinCore(): PolicyCore {
   return {
     name: 'round-robin',
-    create() {
+    create(env) {
       let last: Endpoint | undefined;
       let generation = 0;
       let current: Rotation | undefined;
+      const scale = (w: number, max: number) => Math.max(1, Math.round((w / max) * MAX_WEIGHT));
       return {
-        build(candidates, _states, view): CorePicker {
+        build(candidates, states, view): CorePicker {
           last = current?.lastPicked() ?? last;
-          const n = candidates.length;
+          if (current instanceof StrideRotation) generation = current.generation;
           const start = last === undefined ? 0 : firstAfter(candidates, last);
           const weights = candidates.map((e) => e.weight);
           if (uniformWeights(weights)) {
@@ -71,42 +116,38 @@ export function roundRobinCore(): PolicyCore {
           }
           let max = 0;
           for (const w of weights) if (w > max) max = w;
-          const scaled = Int32Array.from(weights, (w) => Math.max(1, Math.round((w / max) * MAX_WEIGHT)));
-          const period = n * MAX_WEIGHT;
-          let seq = (generation % MAX_WEIGHT) * n + start;
-          let picked = -1;
-          const rotation: Rotation = {
-            lastPicked: () => (picked < 0 ? undefined : candidates[picked]),
-            pick(context) {
-              const excluding = context?.exclude !== undefined && context.exclude.size > 0;
-              for (let tries = 0; ; tries++) {
-                const s = seq;
-                seq = s + 1 === period ? 0 : s + 1;
-                const b = s % n;
-                const gen = (s - b) / n;
-                generation = gen;
-                const w = scaled[b]!;
-                if ((w * gen + b * OFFSET) % MAX_WEIGHT < MAX_WEIGHT - w) continue;
-                if (excluding && isExcluded(context, candidates, b)) {
-                  if (tries < 4 * n) continue;
-                  picked = nextAllowed(context, candidates, b, b);
-                  return picked;
-                }
-                picked = b;
-                return b;
-              }
-            },
-          };
-          current = rotation;
-          return rotation;
+          // A fresh table per full build; patches add the scaled weights of joining endpoints to it.
+          const scaled = new Int32Array(env.slots.active.length);
+          for (let i = 0; i < candidates.length; i++) scaled[states[i]!.slot] = scale(weights[i]!, max);
+          current = new StrideRotation(view, scaled, max, generation, start);
+          return current;
         },
         // Incremental updates keep the rotation where it was: a departed endpoint's place is
         // taken by the last one, newcomers join at the end, each still comes once per cycle.
         patch(previous, view, firstNew) {
-          if (!(previous instanceof UniformRotation)) return undefined;
-          for (let i = firstNew; i < view.size; i++) if (endpointAt(view, i).weight !== previous.weight) return undefined;
+          if (previous instanceof UniformRotation) {
+            for (let i = firstNew; i < view.size; i++) if (endpointAt(view, i).weight !== previous.weight) return undefined;
+            last = previous.lastPicked() ?? last;
+            current = new UniformRotation(view, previous.next < view.size ? previous.next : 0, previous.weight);
+            return current;
+          }
+          if (!(previous instanceof StrideRotation)) return undefined;
+          let scaled = previous.scaledOfSlot;
+          for (let i = firstNew; i < view.size; i++) {
+            const w = endpointAt(view, i).weight;
+            if (w > previous.maxWeight) return undefined;
+            const slot = slotAt(view, i);
+            if (slot >= scaled.length) {
+              const grown = new Int32Array(Math.max(slot + 1, scaled.length * 2));
+              grown.set(scaled);
+              scaled = grown;
+            }
+            scaled[slot] = scale(w, previous.maxWeight);
+          }
           last = previous.lastPicked() ?? last;
-          current = new UniformRotation(view, previous.next < view.size ? previous.next : 0, previous.weight);
+          const n = previous.period / MAX_WEIGHT;
+          const b = previous.seq % n;
+          current = new StrideRotation(view, scaled, previous.maxWeight, previous.generation, b < view.size ? b : 0);
           return current;
         },
       };
