@@ -64,6 +64,8 @@ class StrideRotation implements Rotation {
     readonly maxWeight: number,
     generation: number,
     start: number,
+    /** Scaled weights by candidate index (full builds): one read less per step than by slot. */
+    readonly scaledByIndex: Int32Array | undefined = undefined,
   ) {
     this.generation = generation;
     this.period = view.size * MAX_WEIGHT;
@@ -73,6 +75,7 @@ class StrideRotation implements Rotation {
     const view = this.view;
     const n = view.size;
     const scaled = this.scaledOfSlot;
+    const byIndex = this.scaledByIndex;
     const excluding = context?.exclude !== undefined && context.exclude.size > 0;
     for (let tries = 0; ; tries++) {
       const s = this.seq;
@@ -80,7 +83,7 @@ class StrideRotation implements Rotation {
       const b = s % n;
       const gen = (s - b) / n;
       this.generation = gen;
-      const w = scaled[view.slots[b >> CHUNK_BITS]![b & CHUNK_MASK]!]!;
+      const w = byIndex !== undefined ? byIndex[b]! : scaled[view.slots[b >> CHUNK_BITS]![b & CHUNK_MASK]!]!;
       if ((w * gen + b * OFFSET) % MAX_WEIGHT < MAX_WEIGHT - w) continue;
       if (excluding && isExcludedAt(context, view, b)) {
         if (tries < 4 * n) continue;
@@ -118,8 +121,9 @@ export function roundRobinCore(): PolicyCore {
           for (const w of weights) if (w > max) max = w;
           // A fresh table per full build; patches add the scaled weights of joining endpoints to it.
           const scaled = new Int32Array(env.slots.active.length);
-          for (let i = 0; i < candidates.length; i++) scaled[states[i]!.slot] = scale(weights[i]!, max);
-          current = new StrideRotation(view, scaled, max, generation, start);
+          const byIndex = new Int32Array(candidates.length);
+          for (let i = 0; i < candidates.length; i++) scaled[states[i]!.slot] = byIndex[i] = scale(weights[i]!, max);
+          current = new StrideRotation(view, scaled, max, generation, start, byIndex);
           return current;
         },
         // Incremental updates keep the rotation where it was: a departed endpoint's place is
