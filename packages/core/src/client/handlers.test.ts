@@ -3,11 +3,12 @@ import { dispatchHeader, parseRawHeaders, rawHeader, withHostHeader } from './ha
 
 describe('withHostHeader', () => {
   it('sets host over every header shape undici and fetch pass, dropping any other host', () => {
-    expect(withHostHeader({ Host: 'x', 'X-A': '1' }, 'planner')).toEqual({ 'x-a': '1', host: 'planner' });
-    expect(withHostHeader(['host', 'x', 'x-a', '1', 'x-a', '2'], 'planner')).toEqual({ 'x-a': ['1', '2'], host: 'planner' });
-    expect(withHostHeader([['x-b', '3']] as never, 'planner')).toEqual({ 'x-b': '3', host: 'planner' });
-    expect(withHostHeader(new Map([['x-c', '4']]) as never, 'planner')).toEqual({ 'x-c': '4', host: 'planner' });
-    expect(withHostHeader(null, 'planner:8080')).toEqual({ host: 'planner:8080' });
+    expect(withHostHeader({ Host: 'x', 'X-A': '1', 'x-u': undefined }, 'planner')).toEqual(['host', 'planner', 'X-A', '1']);
+    expect(withHostHeader(['host', 'x', 'x-a', '1', 'x-a', '2'], 'planner')).toEqual(['host', 'planner', 'x-a', '1', 'x-a', '2']);
+    expect(withHostHeader([['x-b', '3'], ['HOST', 'y']] as never, 'planner')).toEqual(['host', 'planner', 'x-b', '3']);
+    expect(withHostHeader(new Map([['x-c', '4']]) as never, 'planner')).toEqual(['host', 'planner', 'x-c', '4']);
+    expect(withHostHeader({ 'set-cookie': ['a', 'b'] }, 'planner')).toEqual(['host', 'planner', 'set-cookie', ['a', 'b']]);
+    expect(withHostHeader(null, 'planner:8080')).toEqual(['host', 'planner:8080']);
   });
 });
 

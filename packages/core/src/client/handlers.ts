@@ -116,32 +116,32 @@ export function rawHeader(raw: readonly (Buffer | string)[] | null | undefined, 
 
 type HeadersInput = Dispatcher.DispatchOptions['headers'];
 
-/** Copies dispatch headers (record, flat array, or iterable of pairs) with `host` set to `host`. */
-export function withHostHeader(headers: HeadersInput, host: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  if (headers == null) {
-    // nothing to copy
-  } else if (Array.isArray(headers)) {
+/**
+ * Dispatch headers (record, flat array, or iterable of pairs) as a flat `[name, value, …]`
+ * list with `host` first and set to `host` (any `host` the caller gave is dropped). undici
+ * reads such a list without re-keying it.
+ */
+export function withHostHeader(headers: HeadersInput, host: string): unknown[] {
+  const out: unknown[] = ['host', host];
+  if (headers == null) return out;
+  if (Array.isArray(headers)) {
     if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const pair of headers as unknown as [string, string][]) append(out, pair[0], pair[1]);
+      for (const pair of headers as unknown as [string, unknown][]) push(out, pair[0], pair[1]);
     } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) append(out, String(headers[i]), headers[i + 1] as string);
+      for (let i = 0; i + 1 < headers.length; i += 2) push(out, String(headers[i]), headers[i + 1]);
     }
   } else if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
-    for (const [k, v] of headers as Iterable<[string, string]>) append(out, k, v);
+    for (const [k, v] of headers as Iterable<[string, unknown]>) push(out, k, v);
   } else {
-    for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) if (v !== undefined) append(out, k, v);
+    const record = headers as Record<string, unknown>;
+    for (const k in record) if (Object.hasOwn(record, k)) push(out, k, record[k]);
   }
-  out.host = host;
   return out;
 }
 
-function append(out: Record<string, string | string[]>, key: string, value: string | string[]): void {
-  const k = key.toLowerCase();
-  if (k === 'host') return;
-  const prev = out[k];
-  if (prev === undefined) out[k] = value;
-  else out[k] = ([] as string[]).concat(prev, value);
+function push(out: unknown[], key: string, value: unknown): void {
+  if (value === undefined || (key.length === 4 && key.toLowerCase() === 'host')) return;
+  out.push(key, value);
 }
 
 /** The value of a header in dispatch headers, case-insensitively. */

@@ -42,7 +42,7 @@ export interface CallPlan {
   readonly clock: Clock;
 }
 
-class AttemptFailure extends Error {
+export class AttemptFailure extends Error {
   constructor(
     readonly underlying: unknown,
     readonly neverReached: boolean,
@@ -57,42 +57,127 @@ class StatusFailure<T> extends Error {
   }
 }
 
+/** What a call has done so far: read by the retry decisions and the final error. */
+export interface CallState {
+  /** The endpoint of the first attempt (no Set is allocated unless a retry happens). */
+  firstId: string | undefined;
+  /** Endpoints tried, from the second attempt on. */
+  tried: Set<string> | undefined;
+  attempts: number;
+  stop: 'budget' | undefined;
+  /** True once the call was failed over from an endpoint already known dead (at most once). */
+  failedOver: boolean;
+}
+
+export function newCallState(): CallState {
+  return { firstId: undefined, tried: undefined, attempts: 0, stop: undefined, failedOver: false };
+}
+
+/** Waits for the route's first snapshot, within the deadline and the call's signal. */
+export async function waitReady(plan: CallPlan): Promise<void> {
+  const left = plan.deadlineAt - plan.clock.now();
+  const signal = plan.signal();
+  await plan.route.ready({ ...(signal ? { signal } : {}), timeoutMs: Math.max(1, Math.min(plan.resolveTimeoutMs, left)) });
+}
+
+/** Picks the endpoint of attempt `attemptNumber`; throws {@link Stop} when nothing can be picked. */
+export function pickAttempt(plan: CallPlan, state: CallState, attemptNumber: number): PickedEndpoint {
+  state.attempts = attemptNumber;
+  const pick = plan.route.pick(plan.affinityKey, state.tried);
+  if (pick.type === 'unavailable') throw new Stop(pick.error);
+  if (plan.retry.maxAttempts > 1) {
+    if (attemptNumber === 1) state.firstId = pick.endpoint.id;
+    else state.tried!.add(pick.endpoint.id);
+  }
+  return pick;
+}
+
+/**
+ * The endpoint to send a refused attempt to instead, when the endpoint that refused it was
+ * already quarantined by another call: the attempt was picked and queued for it before the
+ * first refusal came back. Such an attempt never reached a server, so it is sent once more,
+ * elsewhere, whatever the retry settings: a dead endpoint costs one failed request per
+ * client, not every request already on its way to it. Undefined when that does not apply.
+ */
+export function failOver(plan: CallPlan, state: CallState, pick: PickedEndpoint, error: unknown): PickedEndpoint | undefined {
+  if (state.failedOver || !plan.route.isQuarantined(pick.endpoint.id)) return undefined;
+  if (plan.abortReason() !== undefined || classifyError(error, false) !== 'connect' || !plan.canResend()) return undefined;
+  if (plan.clock.now() >= plan.deadlineAt) return undefined;
+  state.failedOver = true;
+  const next = plan.route.pick(plan.affinityKey, state.tried);
+  if (next.type === 'unavailable' || next.endpoint.id === pick.endpoint.id) return undefined;
+  if (plan.retry.maxAttempts > 1) (state.tried ??= new Set(state.firstId === undefined ? [] : [state.firstId])).add(next.endpoint.id);
+  return next;
+}
+
+/** What a failed attempt means for the call: stop at once, or a failure the engine may retry. */
+export function attemptError(plan: CallPlan, pick: PickedEndpoint, error: unknown): Stop | AttemptFailure {
+  const reason = plan.abortReason();
+  const failure = classifyError(error, reason !== undefined);
+  if (failure === 'local') return new Stop(reason ?? error);
+  if (failure === 'connect') plan.route.quarantine(pick.endpoint);
+  return new AttemptFailure(error, failure === 'connect');
+}
+
+/** The failure of an attempt that answered with a status the call may retry. */
+export function statusFailure<T>(result: AttemptResult<T>): Error {
+  return new StatusFailure(result);
+}
+
 /**
  * Runs one call to a mapped service: wait for the first snapshot, then attempts on picked
  * endpoints under p-retry (https://github.com/sindresorhus/p-retry), deciding after each
  * failure whether another attempt is safe, allowed by the budget, and fits in the deadline.
  */
 export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint, attemptNumber: number) => Promise<AttemptResult<T>>): Promise<T> {
-  const { route, clock, retry, budget } = plan;
-  if (!route.synced) {
-    const left = plan.deadlineAt - clock.now();
-    const signal = plan.signal();
-    await route.ready({ ...(signal ? { signal } : {}), timeoutMs: Math.max(1, Math.min(plan.resolveTimeoutMs, left)) });
+  if (!plan.route.synced) await waitReady(plan);
+  plan.budget?.deposit();
+  const state = newCallState();
+  // The first attempt runs outside p-retry: most calls succeed at once and pay nothing more.
+  let first: unknown;
+  try {
+    return await attemptOnce(plan, state, 1, attempt);
+  } catch (error) {
+    first = error;
   }
-  budget?.deposit();
-  let tried: Set<string> | undefined;
-  let attempts = 0;
-  let stop: 'budget' | undefined;
+  return continueCall(plan, state, first, attempt);
+}
 
-  const once = async (attemptNumber: number): Promise<T> => {
-    attempts = attemptNumber;
-    const pick = route.pick(plan.affinityKey, tried);
-    if (pick.type === 'unavailable') throw new Stop(pick.error);
-    if (retry.maxAttempts > 1) (tried ??= new Set()).add(pick.endpoint.id);
-    let result: AttemptResult<T>;
+async function attemptOnce<T>(
+  plan: CallPlan,
+  state: CallState,
+  attemptNumber: number,
+  attempt: (pick: PickedEndpoint, attemptNumber: number) => Promise<AttemptResult<T>>,
+): Promise<T> {
+  let pick = pickAttempt(plan, state, attemptNumber);
+  let result: AttemptResult<T>;
+  for (;;) {
     try {
       result = await attempt(pick, attemptNumber);
+      break;
     } catch (error) {
-      const reason = plan.abortReason();
-      const failure = classifyError(error, reason !== undefined);
-      if (failure === 'local') throw new Stop(reason ?? error);
-      if (failure === 'connect') route.quarantine(pick.endpoint);
-      throw new AttemptFailure(error, failure === 'connect');
+      const other = failOver(plan, state, pick, error);
+      if (!other) throw attemptError(plan, pick, error);
+      pick = other;
     }
-    route.release(pick.endpoint.id);
-    if (attemptNumber < retry.maxAttempts && retry.statuses.has(result.status)) throw new StatusFailure(result);
-    return result.value;
-  };
+  }
+  plan.route.release(pick.endpoint.id);
+  if (attemptNumber < plan.retry.maxAttempts && plan.retry.statuses.has(result.status)) throw new StatusFailure(result);
+  return result.value;
+}
+
+/**
+ * Goes on after the first attempt failed with `first` (a {@link Stop}, an attempt failure or a
+ * retryable status): decides whether another attempt may go, runs the rest under p-retry, and
+ * returns the final value or throws the call's error.
+ */
+export async function continueCall<T>(
+  plan: CallPlan,
+  state: CallState,
+  first: unknown,
+  attempt: (pick: PickedEndpoint, attemptNumber: number) => Promise<AttemptResult<T>>,
+): Promise<T> {
+  const { clock, retry, budget } = plan;
 
   const decide = async (error: Error): Promise<boolean> => {
     if (plan.abortReason() !== undefined) return false;
@@ -111,7 +196,7 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
     if (!plan.canResend()) return false;
     if (!error.neverReached && !plan.idempotent) return false;
     if (budget && !budget.tryWithdraw()) {
-      stop = 'budget';
+      state.stop = 'budget';
       return false;
     }
     return true;
@@ -123,25 +208,21 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
     if (error instanceof StatusFailure) return (error.result as AttemptResult<T>).value;
     if (error instanceof Stop) throw error.error;
     if (error instanceof AttemptFailure) {
-      if (stop === 'budget') throw new BudgetExhaustedError(route.name, { cause: error.underlying });
-      if (attempts > 1) throw new RetriesExhaustedError(route.name, attempts, { cause: error.underlying });
+      if (state.stop === 'budget') throw new BudgetExhaustedError(plan.route.name, { cause: error.underlying });
+      if (state.attempts > 1) throw new RetriesExhaustedError(plan.route.name, state.attempts, { cause: error.underlying });
       throw error.underlying;
     }
     throw error;
   };
 
-  // The first attempt runs outside p-retry: most calls succeed at once and pay nothing more.
-  try {
-    return await once(1);
-  } catch (error) {
-    if (retry.maxAttempts <= 1 || error instanceof Stop || !(await decide(error as Error).catch(() => false))) return finish(error);
-  }
+  if (retry.maxAttempts <= 1 || first instanceof Stop || !(await decide(first as Error).catch(() => false))) return finish(first);
+  state.tried ??= new Set(state.firstId === undefined ? [] : [state.firstId]);
   try {
     const signal = plan.signal();
     return await pRetry(
       async (n) => {
         try {
-          return await once(n + 1);
+          return await attemptOnce(plan, state, n + 1, attempt);
         } catch (error) {
           if (error instanceof Stop) throw new AbortError(toError(error.error));
           throw error;
@@ -161,7 +242,7 @@ export async function runCall<T>(plan: CallPlan, attempt: (pick: PickedEndpoint,
 }
 
 /** Ends the call at once with `error` (nothing to pick, or the caller aborted). */
-class Stop {
+export class Stop {
   constructor(readonly error: unknown) {}
 }
 

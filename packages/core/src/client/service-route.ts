@@ -23,6 +23,8 @@ export interface ServiceRoute {
   quarantine(endpoint: Endpoint): void;
   /** Lifts the quarantine of an endpoint that answered. */
   release(endpointId: string): void;
+  /** True while this endpoint is quarantined (an earlier attempt was refused by it). */
+  isQuarantined(endpointId: string): boolean;
   /** `address:port` of the endpoints in the current snapshot (connection pools are keyed so). */
   currentAddresses(): ReadonlySet<string>;
   onSnapshot(listener: (state: ResolverState) => void): void;
@@ -100,6 +102,11 @@ export function createServiceRoute(options: ServiceRouteOptions): ServiceRoute {
     },
     release(endpointId) {
       if (quarantined.size > 0) quarantined.delete(endpointId);
+    },
+    isQuarantined(endpointId) {
+      if (quarantined.size === 0) return false;
+      const q = quarantined.get(endpointId);
+      return q !== undefined && q.untilMs > clock.now();
     },
     currentAddresses: () => addresses,
     onSnapshot(listener) {

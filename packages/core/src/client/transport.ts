@@ -36,6 +36,11 @@ export interface EndpointTransport {
   /** Sends `opts` (with `body` instead of `opts.body` when given) to the target's endpoint. */
   dispatch(target: AttemptTarget, opts: Dispatcher.DispatchOptions, handler: LegacyHandler, body?: unknown): boolean;
   /**
+   * The lower-level send of the request path: `handler` reports the outcome itself (no
+   * wrapper). `host` is the `Host` header; for `https:` its name is the TLS server name.
+   */
+  send(protocol: string, endpoint: Endpoint, host: string, opts: Dispatcher.DispatchOptions, handler: LegacyHandler, body: unknown): boolean;
+  /**
    * Ids of endpoints being probed: a request was sent while no connection to them was open
    * and none has connected since. Picks avoid them (softly) until the connection succeeds or
    * fails, so a dead endpoint costs one request, not every request picked in the meantime.
@@ -55,6 +60,8 @@ export interface EndpointTransportOptions {
 export function createEndpointTransport(options: EndpointTransportOptions): EndpointTransport {
   const { clock } = options;
   const pools = new Map<string, PoolEntry>();
+  // The last pool used per endpoint object: most calls skip the key string and the map lookup.
+  const lastPool = new WeakMap<Endpoint, PoolEntry>();
   const probing = new Set<string>();
   let closed = false;
   const settle = (entry: PoolEntry) => {
@@ -63,19 +70,19 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
   };
 
   const poolFor = (protocol: string, endpoint: Endpoint, servername: string): PoolEntry => {
+    const cached = lastPool.get(endpoint);
+    if (cached !== undefined && cached.open && cached.protocol === protocol && cached.servername === servername) return cached;
     const address = addressOf(endpoint);
     const key = protocol === 'https:' ? `${protocol}${address}|${servername}` : `${protocol}${address}`;
     let entry = pools.get(key);
     if (!entry) {
       const connect = protocol === 'https:' ? { ...(options.tls ?? {}), servername } : undefined;
       const poolOpts = options.poolOptions ?? {};
-      const origin = `${protocol}//${address}`;
-      const pool = new Pool(origin, {
+      const pool = new Pool(`${protocol}//${address}`, {
         ...poolOpts,
         ...(connect ? { connect: { ...((poolOpts.connect as object | undefined) ?? {}), ...connect } } : {}),
-      } as Pool.Options) as Pool & { [ORIGIN]: string };
-      pool[ORIGIN] = origin;
-      const e: PoolEntry = { pool, address, connected: 0, probingIds: new Set() };
+      } as Pool.Options);
+      const e: PoolEntry = { pool, address, protocol, servername, open: true, connected: 0, probingIds: new Set(), host: '', hostOnly: [] };
       pool.on('connect', () => {
         e.connected++;
         settle(e);
@@ -87,35 +94,57 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
       entry = e;
       pools.set(key, entry);
     }
+    lastPool.set(endpoint, entry);
     return entry;
+  };
+
+  const send = (protocol: string, endpoint: Endpoint, host: string, opts: Dispatcher.DispatchOptions, handler: LegacyHandler, body: unknown): boolean => {
+    const servername = protocol === 'https:' ? stripPort(host) : '';
+    const entry = poolFor(protocol, endpoint, servername);
+    if (entry.connected === 0) {
+      entry.probingIds.add(endpoint.id);
+      probing.add(endpoint.id);
+    }
+    if (entry.host !== host) {
+      entry.host = host;
+      entry.hostOnly = ['host', host];
+    }
+    // The fields undici's Request reads, in one fixed shape (a spread of the caller's options
+    // costs more); headers as a flat list with Host first, never re-keyed into an object.
+    const next = {
+      path: opts.path,
+      method: opts.method,
+      body: body === undefined ? opts.body : body,
+      headers: opts.headers == null ? entry.hostOnly : withHostHeader(opts.headers, host),
+      query: opts.query,
+      idempotent: opts.idempotent,
+      blocking: opts.blocking,
+      upgrade: opts.upgrade,
+      headersTimeout: opts.headersTimeout,
+      bodyTimeout: opts.bodyTimeout,
+      reset: opts.reset,
+      expectContinue: opts.expectContinue,
+      throwOnError: (opts as { throwOnError?: unknown }).throwOnError,
+      typeOfService: (opts as { typeOfService?: unknown }).typeOfService,
+      // For http the server name is unused, but giving one spares undici an IP-address regex per request.
+      servername: servername || host,
+    } as unknown as Dispatcher.DispatchOptions;
+    return entry.pool.dispatch(next, handler as unknown as Dispatcher.DispatchHandler);
   };
 
   return {
     dispatch(target, opts, handler, body) {
-      const servername = target.protocol === 'https:' ? stripPort(target.host) : '';
-      const entry = poolFor(target.protocol, target.endpoint, servername);
-      const pool = entry.pool;
-      if (entry.connected === 0) {
-        entry.probingIds.add(target.endpoint.id);
-        probing.add(target.endpoint.id);
-      }
-      const next = {
-        ...opts,
-        maxRedirections: undefined,
-        ...(body !== undefined ? { body } : {}),
-        origin: pool[ORIGIN],
-        headers: withHostHeader(opts.headers, target.host),
-        // For http the server name is unused, but giving one spares undici an IP-address regex per request.
-        servername: servername || target.host,
-      } as Dispatcher.DispatchOptions;
+      const reporting = new ReportingHandler(handler, target, clock);
       target.pick.onStart();
-      return pool.dispatch(next, new ReportingHandler(handler, target, clock) as unknown as Dispatcher.DispatchHandler);
+      return send(target.protocol, target.endpoint, target.host, opts, reporting, body);
     },
+    send,
     probing,
     retain(live) {
       for (const [key, entry] of pools) {
         if (!live.has(entry.address)) {
           pools.delete(key);
+          entry.open = false;
           settle(entry);
           void entry.pool.close().catch(() => {});
         }
@@ -127,16 +156,32 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
       const all = [...pools.values()];
       pools.clear();
       probing.clear();
+      for (const e of all) e.open = false;
       await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})));
     },
   };
 }
 
-const ORIGIN = Symbol('wayfinder.origin');
+/** The outcome reported to the picker for an attempt that ended with `status` and/or `error`. */
+export function attemptOutcome(status: number | undefined, error: Error | undefined, latencyMs: number, callerAborted: boolean): CallOutcome {
+  if ((error === undefined || error instanceof DiscardedForRetry) && status !== undefined) {
+    const failure = classifyStatus(status);
+    return failure ? { ok: false, status, failure, latencyMs } : { ok: true, status, latencyMs };
+  }
+  const failure = classifyError(error, callerAborted);
+  return status !== undefined ? { ok: false, status, error, failure, latencyMs } : { ok: false, error, failure, latencyMs };
+}
 
 interface PoolEntry {
-  readonly pool: Pool & { [ORIGIN]: string };
+  readonly pool: Pool;
   readonly address: string;
+  readonly protocol: string;
+  readonly servername: string;
+  /** False once the pool is closed (its endpoint left every snapshot, or the client closed). */
+  open: boolean;
+  /** The last `Host` sent through this pool, and the headers list holding only it. */
+  host: string;
+  hostOnly: string[];
   /** Open connections (undici `connect` minus `disconnect` events). */
   connected: number;
   /** Endpoints sent a request while no connection was open, waiting for one. */
@@ -179,16 +224,7 @@ class ReportingHandler implements LegacyHandler {
   #end(error?: Error): void {
     if (this.#done) return;
     this.#done = true;
-    const status = this.#status;
-    const latencyMs = this.#latencyMs ?? this.#clock.now() - this.#started;
-    let outcome: CallOutcome;
-    if ((error === undefined || error instanceof DiscardedForRetry) && status !== undefined) {
-      const failure = classifyStatus(status);
-      outcome = failure ? { ok: false, status, failure, latencyMs } : { ok: true, status, latencyMs };
-    } else {
-      const failure = classifyError(error, this.#target.callerAborted());
-      outcome = status !== undefined ? { ok: false, status, error, failure, latencyMs } : { ok: false, error, failure, latencyMs };
-    }
+    const outcome = attemptOutcome(this.#status, error, this.#latencyMs ?? this.#clock.now() - this.#started, error !== undefined && this.#target.callerAborted());
     this.#target.pick.onEnd(outcome);
     this.#target.onOutcome?.(outcome);
   }
