@@ -66,6 +66,8 @@ export interface RingBuilder {
 }
 
 const SENTINEL = 0xffffffff;
+/** Arena capacity over live data: room for updates before a compaction copies the ring. */
+const ARENA_SLACK = 2;
 
 export function createRingBuilder(sizing: RingSizing): RingBuilder {
   const handles = new Map<string, number>();
@@ -180,8 +182,8 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
     const oldPoints = pointArena;
     const oldOwners = ownerArena;
     const oldOffset = pointOffset;
-    lutArena = new Int32Array(2 * liveLut + lut);
-    pointArena = new Uint32Array(2 * livePoints + points);
+    lutArena = new Int32Array(Math.ceil(ARENA_SLACK * liveLut) + lut);
+    pointArena = new Uint32Array(Math.ceil(ARENA_SLACK * livePoints) + points);
     ownerArena = new Int32Array(pointArena.length);
     lutUsed = 0;
     pointUsed = 0;
@@ -241,8 +243,8 @@ export function createRingBuilder(sizing: RingSizing): RingBuilder {
     chunkBits = Math.max(1, lutBits - CHUNK_LUT_BITS);
     const chunks = 2 ** chunkBits;
     const shift = 32 - chunkBits;
-    lutArena = new Int32Array(2 * chunks * lutSize());
-    pointArena = new Uint32Array(2 * (count + chunks));
+    lutArena = new Int32Array(Math.ceil(ARENA_SLACK * chunks * lutSize()));
+    pointArena = new Uint32Array(Math.ceil(ARENA_SLACK * (count + chunks)));
     ownerArena = new Int32Array(pointArena.length);
     lutUsed = 0;
     pointUsed = 0;
