@@ -186,10 +186,14 @@ class PipelineBalancer implements Balancer {
     return { unavailable: undefined, core, list, plain };
   }
 
-  /** A state for an endpoint of an older set whose state is gone (a stale picker refreshing). */
+  /**
+   * A detached state for an endpoint of an older set whose state is gone (a stale picker
+   * refreshing after an ejection): not added to the balancer, hooks ignored, slot released.
+   */
   #adoptMissing(e: Endpoint): EndpointState {
     const s = this.#newState(e);
-    this.states.set(e.id, s);
+    s.released = true;
+    this.#slots.release(s.slot);
     return s;
   }
 
