@@ -25,6 +25,7 @@ import {
   random,
   roundRobin,
   sticky,
+  withOutlierDetection,
 } from '@wayfinder/balancer';
 import { blackhole, machine, median, nsPerOp, quantile, type Table, writeResults } from './lib.js';
 
@@ -345,8 +346,23 @@ interface SimResult {
   slowShare: number;
 }
 
-function simClock(): Clock & { t: number } {
-  const c = { t: 0, now: () => c.t, wallNow: () => c.t, setTimeout: () => 0, clearTimeout: () => {} };
+/** Simulated time: timers (outlier ejections ending) are events on the simulation's heap. */
+function simClock(heap: Heap): Clock & { t: number } {
+  const c = {
+    t: 0,
+    now: () => c.t,
+    wallNow: () => c.t,
+    setTimeout: (fn: () => void, ms: number) => {
+      const handle = { cancelled: false };
+      heap.push(c.t + Math.max(0, ms), () => {
+        if (!handle.cancelled) fn();
+      });
+      return handle;
+    },
+    clearTimeout: (handle: unknown) => {
+      if (handle) (handle as { cancelled: boolean }).cancelled = true;
+    },
+  };
   return c;
 }
 
@@ -362,11 +378,11 @@ async function simulate(options: {
   slow: number;
 }): Promise<SimResult> {
   const rnd = seededRandom(options.seed);
-  const clock = simClock();
+  const heap = new Heap();
+  const clock = simClock(heap);
   const set = createEndpointSet(makeEndpoints(options.backends));
   const index = new Map(set.endpoints.map((e, i) => [e.id, i]));
   const picker = options.policy.create({ clock, random: seededRandom(options.seed + 1) }).build(set);
-  const heap = new Heap();
   const latencies: number[] = [];
   let toSlow = 0;
   let arrivals = 0;
@@ -424,6 +440,9 @@ async function simulations() {
     ['round-robin', () => roundRobin()],
     ['least-request', () => leastRequest()],
     ['peak-ewma', () => peakEwma()],
+    // Linkerd runs peak EWMA with failure accrual on (5 consecutive failures): Envoy-default
+    // outlier detection here, timeouts counted as failures.
+    ['peak-ewma + outlier detection', () => withOutlierDetection(peakEwma())],
   ];
   const rows: (string | number)[][] = [];
   const raw: Record<string, unknown> = {};
