@@ -37,6 +37,19 @@ describe('Host header and TLS server name', () => {
     expect(b.seen[0]!.headers['x-trace']).toBe('t1');
   });
 
+  it('on the request path, replaces a Host the caller gave with the logical name and keeps the other headers (record or flat list)', async () => {
+    const b = track(await startBackend());
+    const c = track(createClient({ services: { planner: staticTarget(b.port) } }));
+    const a = await request('http://planner/a', { dispatcher: c.dispatcher, headers: { Host: 'elsewhere', 'x-trace': 't1' } });
+    await a.body.text();
+    const l = await c.dispatcher.request({ origin: 'http://planner', path: '/l', method: 'PUT', body: 'v', headers: ['x-list', 'l1', 'host', 'elsewhere'] });
+    await l.body.text();
+    expect(b.seen.map((s) => [s.url, s.host, s.headers['x-trace'] ?? s.headers['x-list'], s.body])).toEqual([
+      ['/a', 'planner', 't1', ''],
+      ['/l', 'planner', 'l1', 'v'],
+    ]);
+  });
+
   it("keeps the URL's port in the Host header", async () => {
     const b = track(await startBackend());
     const c = track(createClient({ services: { planner: staticTarget(b.port) }, transport: 'undici' }));

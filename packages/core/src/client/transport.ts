@@ -1,9 +1,9 @@
-import { Pool, type Dispatcher } from 'undici';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { CallOutcome, PickedEndpoint } from '../balancer.js';
 import type { Clock } from '../clock.js';
 import { type Endpoint, endpointAddressKey } from '../endpoint.js';
 import { classifyError, classifyStatus } from './classify.js';
-import { type LegacyHandler, withHostHeader } from './handlers.js';
+import { dispatchHeader, type LegacyHandler, withHostHeader } from './handlers.js';
 
 /** The reason an attempt is aborted when its response is dropped for a retry (not a failure). */
 export class DiscardedForRetry extends Error {
@@ -69,20 +69,16 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
     entry.probingIds.clear();
   };
 
-  const poolFor = (protocol: string, endpoint: Endpoint, servername: string): PoolEntry => {
+  const poolFor = (protocol: string, endpoint: Endpoint, host: string): PoolEntry => {
     const cached = lastPool.get(endpoint);
-    if (cached !== undefined && cached.open && cached.protocol === protocol && cached.servername === servername) return cached;
+    if (cached !== undefined && cached.open && cached.protocol === protocol && cached.host === host) return cached;
     const address = addressOf(endpoint);
-    const key = protocol === 'https:' ? `${protocol}${address}|${servername}` : `${protocol}${address}`;
+    const key = `${protocol}${address}|${host}`;
     let entry = pools.get(key);
     if (!entry) {
-      const connect = protocol === 'https:' ? { ...(options.tls ?? {}), servername } : undefined;
-      const poolOpts = options.poolOptions ?? {};
-      const pool = new Pool(`${protocol}//${address}`, {
-        ...poolOpts,
-        ...(connect ? { connect: { ...((poolOpts.connect as object | undefined) ?? {}), ...connect } } : {}),
-      } as Pool.Options);
-      const e: PoolEntry = { pool, address, protocol, servername, open: true, connected: 0, probingIds: new Set(), host: '', hostOnly: [] };
+      const servername = protocol === 'https:' ? stripPort(host) : '';
+      const { pool, logicalOrigin } = createPool(protocol, endpoint, address, host, servername, options);
+      const e: PoolEntry = { pool, address, protocol, host, logicalOrigin, open: true, connected: 0, probingIds: new Set() };
       pool.on('connect', () => {
         e.connected++;
         settle(e);
@@ -99,36 +95,27 @@ export function createEndpointTransport(options: EndpointTransportOptions): Endp
   };
 
   const send = (protocol: string, endpoint: Endpoint, host: string, opts: Dispatcher.DispatchOptions, handler: LegacyHandler, body: unknown): boolean => {
-    const servername = protocol === 'https:' ? stripPort(host) : '';
-    const entry = poolFor(protocol, endpoint, servername);
+    const entry = poolFor(protocol, endpoint, host);
     if (entry.connected === 0) {
       entry.probingIds.add(endpoint.id);
       probing.add(endpoint.id);
     }
-    if (entry.host !== host) {
-      entry.host = host;
-      entry.hostOnly = ['host', host];
-    }
-    // The fields undici's Request reads, in one fixed shape (a spread of the caller's options
-    // costs more); headers as a flat list with Host first, never re-keyed into an object.
-    const next = {
-      path: opts.path,
-      method: opts.method,
-      body: body === undefined ? opts.body : body,
-      headers: opts.headers == null ? entry.hostOnly : withHostHeader(opts.headers, host),
-      query: opts.query,
-      idempotent: opts.idempotent,
-      blocking: opts.blocking,
-      upgrade: opts.upgrade,
-      headersTimeout: opts.headersTimeout,
-      bodyTimeout: opts.bodyTimeout,
-      reset: opts.reset,
-      expectContinue: opts.expectContinue,
-      throwOnError: (opts as { throwOnError?: unknown }).throwOnError,
-      typeOfService: (opts as { typeOfService?: unknown }).typeOfService,
-      // For http the server name is unused, but giving one spares undici an IP-address regex per request.
-      servername: servername || host,
-    } as unknown as Dispatcher.DispatchOptions;
+    // The pool's origin is the logical host and its connector dials the endpoint's address, so
+    // undici writes the right Host itself: the caller's options go through as they are, unless
+    // they carry something to replace (another body, their own Host, a server name, redirects).
+    const sameBody = body === undefined || body === opts.body || (body === null && opts.body == null);
+    const extra = opts as { maxRedirections?: number | null; servername?: string | null };
+    const redirects = extra.maxRedirections != null && extra.maxRedirections !== 0;
+    const next =
+      sameBody && entry.logicalOrigin && !redirects && extra.servername == null && (opts.headers == null || dispatchHeader(opts.headers, 'host') === undefined)
+        ? opts
+        : ({
+            ...opts,
+            maxRedirections: undefined,
+            body: sameBody ? opts.body : body,
+            headers: withHostHeader(opts.headers, host),
+            servername: protocol === 'https:' ? stripPort(host) : host,
+          } as Dispatcher.DispatchOptions);
     return entry.pool.dispatch(next, handler as unknown as Dispatcher.DispatchHandler);
   };
 
@@ -176,17 +163,74 @@ interface PoolEntry {
   readonly pool: Pool;
   readonly address: string;
   readonly protocol: string;
-  readonly servername: string;
+  /** The `Host` this pool sends. */
+  readonly host: string;
+  /** True when the pool's origin is the logical host (undici writes `Host` itself). */
+  readonly logicalOrigin: boolean;
   /** False once the pool is closed (its endpoint left every snapshot, or the client closed). */
   open: boolean;
-  /** The last `Host` sent through this pool, and the headers list holding only it. */
-  host: string;
-  hostOnly: string[];
   /** Open connections (undici `connect` minus `disconnect` events). */
   connected: number;
   /** Endpoints sent a request while no connection was open, waiting for one. */
   readonly probingIds: Set<string>;
 }
+/**
+ * A pool for one endpoint and `Host`. Its origin is `protocol//host`, so undici sends that
+ * `Host` (and TLS server name) with no per-request header work, while its connector dials the
+ * endpoint's address. Should the host not make a valid origin, the pool's origin is the
+ * address and every request gets its `Host` header rewritten.
+ */
+function createPool(
+  protocol: string,
+  endpoint: Endpoint,
+  address: string,
+  host: string,
+  servername: string,
+  options: EndpointTransportOptions,
+): { pool: Pool; logicalOrigin: boolean } {
+  const poolOpts = (options.poolOptions ?? {}) as Record<string, unknown>;
+  const userConnect = poolOpts.connect;
+  const tls = protocol === 'https:' ? { ...(options.tls ?? {}), servername } : {};
+  let origin: URL | undefined;
+  try {
+    origin = new URL(`${protocol}//${host}`);
+  } catch {
+    origin = undefined;
+  }
+  if (!origin || origin.host !== host) {
+    const connect = protocol === 'https:' ? { connect: { ...((userConnect as object | undefined) ?? {}), ...tls } } : {};
+    return { pool: new Pool(`${protocol}//${address}`, { ...poolOpts, ...connect } as Pool.Options), logicalOrigin: false };
+  }
+  // The connector undici would build from these options, dialing the endpoint's address.
+  const dial: buildConnector.connector =
+    typeof userConnect === 'function'
+      ? (userConnect as buildConnector.connector)
+      : buildConnector(
+          definedOnly({
+            maxCachedSessions: poolOpts.maxCachedSessions,
+            allowH2: poolOpts.allowH2,
+            useH2c: poolOpts.useH2c,
+            socketPath: poolOpts.socketPath,
+            timeout: poolOpts.connectTimeout,
+            ...(typeof poolOpts.autoSelectFamily === 'boolean'
+              ? { autoSelectFamily: poolOpts.autoSelectFamily, autoSelectFamilyAttemptTimeout: poolOpts.autoSelectFamilyAttemptTimeout }
+              : {}),
+            ...((userConnect as object | undefined) ?? {}),
+            ...tls,
+          }) as buildConnector.BuildOptions,
+        );
+  const hostname = endpoint.address;
+  const port = String(endpoint.port);
+  const connect: buildConnector.connector = (opts, callback) => dial({ ...opts, hostname, host: address, port }, callback);
+  return { pool: new Pool(origin.origin, { ...poolOpts, connect } as Pool.Options), logicalOrigin: true };
+}
+
+function definedOnly(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 const addresses = new WeakMap<Endpoint, string>();
 /** `address:port` of an endpoint, computed once per endpoint object. */
 function addressOf(endpoint: Endpoint): string {
