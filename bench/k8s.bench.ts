@@ -38,7 +38,7 @@ async function orchestrate(): Promise<void> {
   const server = await startFakeApiServer({ bookmarkIntervalMs: 60_000 });
   const generation = Array.from({ length: SLICES }, () => -1);
   for (let s = 0; s < SLICES; s++) server.apply(sliceOf(s, generation));
-  const results: Record<string, { firstSnapshotMs: number; firstSnapshotCpuMs: number; cpuUsPerUpdate: number; heapBytesPerUpdate: number; heldMiB: number; endpoints: number }> = {};
+  const results: Record<string, { firstSnapshotMs: number; firstSnapshotCpuMs: number; cpuUsPerUpdate: number; heapBytesPerUpdate: number; heldMiB: number; endpoints: number; callbacks: number }> = {};
   const only = process.env.K8S_BENCH_ONLY;
   for (const name of ['wayfinder', 'wayfinder-source', 'client-node'] as const) {
     if (only && only !== name) continue;
@@ -84,6 +84,7 @@ async function orchestrate(): Promise<void> {
       heapBytesPerUpdate: done.heapGrowthBytes / done.updates,
       heldMiB: done.heldBytes / 2 ** 20,
       endpoints: ready.endpoints,
+      callbacks: done.updates,
     };
     console.log(name, results[name]);
   }

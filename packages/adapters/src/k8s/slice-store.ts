@@ -39,10 +39,14 @@ export function createSliceStore(): SliceStore {
 
   return {
     apply(sliceName, contribution) {
-      const before = slices.get(sliceName);
+      const before = slices.get(sliceName)?.endpoints;
+      const after = contribution?.endpoints;
+      // Entries whose endpoint object is the same before and after (reused, unchanged) leave the
+      // merged set as it is: only the others are touched, so one changed entry costs O(1) here.
       const touched = new Map<string, Endpoint | undefined>();
       if (before) {
-        for (const id of before.endpoints.keys()) {
+        for (const [id, endpoint] of before) {
+          if (after?.get(id) === endpoint) continue;
           touched.set(id, merged(id));
           const sources = byId.get(id)!;
           sources.delete(sliceName);
@@ -52,6 +56,7 @@ export function createSliceStore(): SliceStore {
       if (contribution) {
         slices.set(sliceName, contribution);
         for (const [id, endpoint] of contribution.endpoints) {
+          if (before?.get(id) === endpoint) continue;
           if (!touched.has(id)) touched.set(id, merged(id));
           let sources = byId.get(id);
           if (!sources) byId.set(id, (sources = new Map()));
