@@ -110,12 +110,7 @@ function dispatchMapped(core: ClientCore, route: ServiceRoute, origin: OriginPar
 class MappedCall implements CallPlan, CallState {
   readonly route: ServiceRoute;
   readonly idempotent: boolean;
-  readonly affinityKey = undefined;
   readonly deadlineAt: number;
-  readonly resolveTimeoutMs: number;
-  readonly retry: ResolvedRetry;
-  readonly budget: RetryBudget | undefined;
-  readonly clock: Clock;
   readonly core: ClientCore;
   readonly origin: OriginParts;
   readonly opts: Dispatcher.DispatchOptions;
@@ -143,10 +138,6 @@ class MappedCall implements CallPlan, CallState {
     const method = opts.method;
     this.idempotent = (method === 'GET' || IDEMPOTENT_METHODS.has(method.toUpperCase())) || dispatchHeader(opts.headers, 'idempotency-key') !== undefined;
     this.body = dispatchAttemptBody(opts.body);
-    this.retry = core.retryFor(undefined);
-    this.budget = core.budgets.get(route);
-    this.clock = core.clock;
-    this.resolveTimeoutMs = core.resolveTimeoutMs;
     let deadlineAt = Number.POSITIVE_INFINITY;
     if (core.timeoutMs !== undefined) {
       const timed = callSignal(core.clock, this.signal(), core.timeoutMs);
@@ -156,6 +147,23 @@ class MappedCall implements CallPlan, CallState {
     }
     this.deadlineAt = deadlineAt;
     user.onConnect?.((err?: Error) => this.abortAll(err ?? new undiciErrors.RequestAbortedError()));
+  }
+
+  // The plan's settings that come from the client: read through (fewer fields per call).
+  get affinityKey(): undefined {
+    return undefined;
+  }
+  get resolveTimeoutMs(): number {
+    return this.core.resolveTimeoutMs;
+  }
+  get retry(): ResolvedRetry {
+    return this.core.retryFor(undefined);
+  }
+  get budget(): RetryBudget | undefined {
+    return this.core.budgets.get(this.route);
+  }
+  get clock(): Clock {
+    return this.core.clock;
   }
 
   abortAll(err: unknown): void {
@@ -203,18 +211,24 @@ class MappedCall implements CallPlan, CallState {
     this.core.transport.send(url.protocol, endpoint, host, this.opts, handler, this.body.next() ?? null);
   }
 
-  /** An attempt got its final response headers (or an upgrade); `retryable` when held back. */
-  answered(attempt: DispatchAttempt, result: AttemptResult<() => void>, retryable: boolean): void {
+  /** An attempt got its final response headers (or an upgrade), passed on to the caller. */
+  answered(attempt: DispatchAttempt, status: number): void {
+    if (attempt.attemptNumber > 1) {
+      this.pending!.resolve({ status, retryAfter: null, value: noop, discard: noop });
+      return;
+    }
+    this.route.release(attempt.pick.endpoint.id);
+    this.cleanup();
+  }
+
+  /** An attempt got a response it holds back (paused) until the engine decides. */
+  heldBack(attempt: DispatchAttempt, result: AttemptResult<() => void>): void {
     if (attempt.attemptNumber > 1) {
       this.pending!.resolve(result);
       return;
     }
     this.route.release(attempt.pick.endpoint.id);
-    if (retryable) this.continue(statusFailure(result));
-    else {
-      this.cleanup();
-      result.value();
-    }
+    this.continue(statusFailure(result));
   }
 
   /** An attempt failed before its response headers. */
@@ -305,7 +319,7 @@ class DispatchAttempt implements LegacyHandler {
     this.status = statusCode;
     this.report();
     this.committed = this.settled = true;
-    this.call.answered(this, { status: statusCode, retryAfter: null, value: noop, discard: noop }, false);
+    this.call.answered(this, statusCode);
     this.call.user.onUpgrade?.(statusCode, rawHeaders, socket);
   }
   onHeaders(status: number, raw: Buffer[] | string[], resume: () => void, text: string): boolean {
@@ -318,11 +332,11 @@ class DispatchAttempt implements LegacyHandler {
     const retry = call.retry;
     if (this.attemptNumber < retry.maxAttempts && retry.statuses.has(status)) {
       this.stashed = { status, raw, resume, text };
-      call.answered(this, { status, retryAfter: rawHeader(raw, 'retry-after'), value: () => this.commit(), discard: () => this.discard() }, true);
+      call.heldBack(this, { status, retryAfter: rawHeader(raw, 'retry-after'), value: () => this.commit(), discard: () => this.discard() });
       return false;
     }
     this.committed = true;
-    call.answered(this, { status, retryAfter: null, value: noop, discard: noop }, false);
+    call.answered(this, status);
     return user.onHeaders?.(status, raw, resume, text) ?? true;
   }
   onData(chunk: Buffer): boolean {
