@@ -74,3 +74,51 @@ describe('EndpointSet.changesSince', () => {
     expect(b.changesSince(a)).toBeUndefined();
   });
 });
+
+describe('applyEndpointChanges on large sets (chunked storage)', () => {
+  it('matches a rebuild through many rounds of inserts, updates and removals that split and empty chunks', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+        let state = seed;
+        const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0), state / 2 ** 32);
+        const ep = (n: number, weight = 1) => createEndpoint({ address: `10.${(n >> 8) & 255}.${n & 255}.1`, port: 80, weight });
+        let set = createEndpointSet(Array.from({ length: 700 }, (_, i) => ep(i * 2)));
+        let model = new Map(set.endpoints.map((x) => [x.id, x]));
+        for (let round = 0; round < 25; round++) {
+          const upsert = Array.from({ length: Math.floor(next() * 120) }, () => ep(Math.floor(next() * 3000), 1 + Math.floor(next() * 3)));
+          const present = [...model.keys()];
+          const remove = Array.from({ length: Math.floor(next() * 200) }, () => present[Math.floor(next() * present.length)]!);
+          set = applyEndpointChanges(set, { upsert, remove });
+          const upIds = new Set(upsert.map((x) => x.id));
+          for (const id of remove) if (!upIds.has(id)) model.delete(id);
+          for (const x of upsert) model.set(x.id, x);
+          model = new Map(model);
+          const expected = createEndpointSet(model.values());
+          expect(set.size).toBe(expected.size);
+          expect(set.endpoints).toEqual(expected.endpoints);
+          expect([...set]).toEqual([...expected.endpoints]);
+          for (const x of expected) expect(set.get(x.id)).toEqual(model.get(x.id));
+        }
+      }),
+      { numRuns: 8, seed: 7 },
+    );
+  });
+});
+
+describe('applyEndpointChanges, chunk boundaries', () => {
+  const ep = (n: number) => createEndpoint({ address: `10.0.${String(n).padStart(5, '0')}`, port: 80 });
+
+  it('empties a whole chunk and splits an overfull one, keeping order and lookups', () => {
+    const base = createEndpointSet(Array.from({ length: 1000 }, (_, i) => ep(i * 10)));
+    // Remove the first 300 (more than a chunk), then crowd 700 new ones between two old ones.
+    const removed = applyEndpointChanges(base, { remove: base.endpoints.slice(0, 300).map((x) => x.id) });
+    expect(removed.size).toBe(700);
+    const crowded = applyEndpointChanges(removed, { upsert: Array.from({ length: 700 }, (_, i) => createEndpoint({ address: `10.0.05000.${String(i).padStart(3, '0')}`, port: 80 })) });
+    const expected = createEndpointSet([...removed.endpoints, ...crowded.endpoints.filter((x) => !removed.has(x.id))]);
+    expect(crowded.size).toBe(1400);
+    expect(crowded.endpoints).toEqual(expected.endpoints);
+    expect(crowded.get('10.0.05000.699:80')?.address).toBe('10.0.05000.699');
+    expect(base.size).toBe(1000); // the parent is untouched
+    expect(base.endpoints[0]!.id).toBe('10.0.00000:80');
+  });
+});

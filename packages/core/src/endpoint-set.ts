@@ -1,5 +1,6 @@
 import { type Endpoint, endpointsEqual } from './endpoint.js';
 import { InvalidEndpointError } from './errors.js';
+import { type ChunkEditor, SortedChunks } from './sorted-chunks.js';
 
 /**
  * An immutable snapshot of a service's endpoints.
@@ -54,7 +55,10 @@ interface Ancestor {
 
 class FrozenEndpointSet implements EndpointSet {
   readonly revision: string;
-  readonly endpoints: readonly Endpoint[];
+  // Members live in shared immutable chunks; the flat `endpoints` array is built on first use
+  // (private fields stay writable on a frozen object).
+  readonly #members: SortedChunks;
+  #flat: readonly Endpoint[] | undefined;
   // Lookup is a shared base index plus a small overlay of later changes (null = removed), so a
   // set derived by applyEndpointChanges does not copy a 10 000-entry map for one change.
   readonly #base: ReadonlyMap<string, Endpoint>;
@@ -63,16 +67,31 @@ class FrozenEndpointSet implements EndpointSet {
   // one changed endpoint without scanning 10 000 (never keeps old snapshots alive).
   readonly #ancestors: readonly Ancestor[];
 
-  constructor(endpoints: readonly Endpoint[], base: ReadonlyMap<string, Endpoint>, overlay: Delta | null, revision: string, ancestors: readonly Ancestor[] = []) {
+  constructor(
+    members: SortedChunks,
+    flat: readonly Endpoint[] | undefined,
+    base: ReadonlyMap<string, Endpoint>,
+    overlay: Delta | null,
+    revision: string,
+    ancestors: readonly Ancestor[] = [],
+  ) {
     this.revision = revision;
-    this.endpoints = endpoints;
+    this.#members = members;
+    this.#flat = flat;
     this.#base = base;
     this.#overlay = overlay;
     this.#ancestors = ancestors;
     Object.freeze(this);
   }
+  get endpoints(): readonly Endpoint[] {
+    return (this.#flat ??= Object.freeze(this.#members.toArray()));
+  }
   get size(): number {
-    return this.endpoints.length;
+    return this.#members.size;
+  }
+  /** The chunked members, shared with sets derived from this one. */
+  get members(): SortedChunks {
+    return this.#members;
   }
   get(id: string): Endpoint | undefined {
     if (this.#overlay !== null) {
@@ -85,7 +104,7 @@ class FrozenEndpointSet implements EndpointSet {
     return this.get(id) !== undefined;
   }
   [Symbol.iterator](): Iterator<Endpoint> {
-    return this.endpoints[Symbol.iterator]();
+    return this.#flat ? this.#flat[Symbol.iterator]() : this.#members[Symbol.iterator]();
   }
   changesSince(previous: EndpointSet): EndpointChanges | undefined {
     if (previous === this) return EMPTY_CHANGES;
@@ -103,9 +122,9 @@ class FrozenEndpointSet implements EndpointSet {
   }
   withRevision(revision: string): FrozenEndpointSet {
     if (revision === this.revision) return this;
-    return new FrozenEndpointSet(this.endpoints, this.#base, this.#overlay, revision, [{ set: new WeakRef(this), delta: EMPTY_DELTA }, ...this.#ancestors].slice(0, MAX_ANCESTORS));
+    return new FrozenEndpointSet(this.#members, this.#flat, this.#base, this.#overlay, revision, [{ set: new WeakRef(this), delta: EMPTY_DELTA }, ...this.#ancestors].slice(0, MAX_ANCESTORS));
   }
-  derive(endpoints: readonly Endpoint[], changes: Delta, revision: string): FrozenEndpointSet {
+  derive(members: SortedChunks, changes: Delta, revision: string): FrozenEndpointSet {
     const ancestors: Ancestor[] = [{ set: new WeakRef(this), delta: changes }];
     for (const a of this.#ancestors) {
       if (ancestors.length >= MAX_ANCESTORS || a.delta.size + changes.size > MAX_DELTA || a.set.deref() === undefined) break;
@@ -116,12 +135,12 @@ class FrozenEndpointSet implements EndpointSet {
     const size = (this.#overlay?.size ?? 0) + changes.size;
     if (size > MAX_OVERLAY) {
       const index = new Map<string, Endpoint>();
-      for (const e of endpoints) index.set(e.id, e);
-      return new FrozenEndpointSet(endpoints, index, null, revision, ancestors);
+      for (const e of members) index.set(e.id, e);
+      return new FrozenEndpointSet(members, undefined, index, null, revision, ancestors);
     }
     const overlay = new Map(this.#overlay ?? []);
     for (const [id, e] of changes) overlay.set(id, e);
-    return new FrozenEndpointSet(endpoints, this.#base, overlay, revision, ancestors);
+    return new FrozenEndpointSet(members, undefined, this.#base, overlay, revision, ancestors);
   }
 }
 
@@ -154,7 +173,8 @@ export function createEndpointSet(endpoints: Iterable<Endpoint>, options: Endpoi
     byId.set(e.id, e);
   }
   list.sort(compareEndpoints);
-  return new FrozenEndpointSet(Object.freeze(list), byId, null, options.revision ?? '0');
+  Object.freeze(list);
+  return new FrozenEndpointSet(SortedChunks.from(list), list, byId, null, options.revision ?? '0');
 }
 
 /** The empty snapshot. */
@@ -179,8 +199,17 @@ export function diffEndpointSets(before: EndpointSet, after: EndpointSet): Endpo
   return { added, removed, changed };
 }
 
+/**
+ * True when both sets share their member storage (one was made from the other without a change,
+ * e.g. under another revision): O(1), and a sufficient test of equal members.
+ */
+export function shareMembers(a: EndpointSet, b: EndpointSet): boolean {
+  return a === b || (a instanceof FrozenEndpointSet && b instanceof FrozenEndpointSet && a.members === b.members);
+}
+
 /** True when both sets hold the same endpoints with the same data (revisions aside). */
 export function sameEndpoints(a: EndpointSet, b: EndpointSet): boolean {
+  if (shareMembers(a, b)) return true;
   if (a.size !== b.size) return false;
   for (let i = 0; i < a.endpoints.length; i++) {
     if (!endpointsEqual(a.endpoints[i]!, b.endpoints[i]!)) return false;
@@ -190,8 +219,9 @@ export function sameEndpoints(a: EndpointSet, b: EndpointSet): boolean {
 
 /**
  * Applies upserts and removals (by id) to `set`, giving a new snapshot (or `set` itself, with
- * the given revision, when nothing actually changed). Each change costs a binary search and an
- * array splice; the id index is shared with `set`, so one change in a large set stays cheap.
+ * the given revision, when nothing actually changed). Members and the id index are shared with
+ * `set`: a change copies one chunk of about 256 references, so one change in a large set stays
+ * cheap in time and in garbage.
  * An upsert of an existing id replaces it; removing an unknown id is ignored.
  */
 export function applyEndpointChanges(
@@ -200,47 +230,29 @@ export function applyEndpointChanges(
   options: EndpointSetOptions = {},
 ): EndpointSet {
   const revision = options.revision ?? set.revision;
+  if (!(set instanceof FrozenEndpointSet)) {
+    const drop = new Set(changes.remove ?? []);
+    const up = new Map((changes.upsert ?? []).map((e) => [e.id, e]));
+    return createEndpointSet([...set.endpoints.filter((e) => !drop.has(e.id) && !up.has(e.id)), ...up.values()], { revision });
+  }
   const touched = new Map<string, Endpoint | null>();
   const lookup = (id: string) => (touched.has(id) ? (touched.get(id) ?? undefined) : set.get(id));
-  let list: Endpoint[] | undefined;
-  const without = (e: Endpoint) => {
-    list ??= Array.from(set.endpoints); // slice() of a frozen array is ~20× slower in V8
-    list.splice(indexOf(list, e), 1);
-  };
+  let editor: ChunkEditor | undefined;
   for (const id of changes.remove ?? []) {
     const old = lookup(id);
     if (!old) continue;
-    without(old);
+    (editor ??= set.members.edit(compareEndpoints)).remove(old);
     touched.set(id, null);
   }
   for (const e of changes.upsert ?? []) {
     const old = lookup(e.id);
     if (old && endpointsEqual(old, e)) continue;
-    if (old) without(old);
-    list ??= Array.from(set.endpoints); // slice() of a frozen array is ~20× slower in V8
-    list.splice(insertionPoint(list, e), 0, e);
+    editor ??= set.members.edit(compareEndpoints);
+    if (old) editor.remove(old);
+    editor.insert(e);
     touched.set(e.id, e);
   }
-  if (!list) return withRevision(set, revision);
-  Object.freeze(list);
-  if (set instanceof FrozenEndpointSet) return set.derive(list, touched, revision);
-  return createEndpointSet(list, { revision });
+  if (!editor) return set.withRevision(revision);
+  return set.derive(editor.finish(), touched, revision);
 }
 
-/** First index whose endpoint sorts at or after `e`. */
-function insertionPoint(list: readonly Endpoint[], e: Endpoint): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEndpoints(list[mid]!, e) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function indexOf(list: readonly Endpoint[], e: Endpoint): number {
-  const i = insertionPoint(list, e);
-  if (list[i]?.id !== e.id) throw new Error(`endpoint ${e.id} not found in its sorted position`);
-  return i;
-}

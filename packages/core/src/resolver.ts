@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import { type Clock, sleep, systemClock } from './clock.js';
 import type { Endpoint } from './endpoint.js';
-import { applyEndpointChanges, createEndpointSet, EMPTY_ENDPOINT_SET, type EndpointSet, sameEndpoints, withRevision } from './endpoint-set.js';
+import { applyEndpointChanges, createEndpointSet, EMPTY_ENDPOINT_SET, type EndpointSet, sameEndpoints, shareMembers, withRevision } from './endpoint-set.js';
 import {
   ClosedError,
   InvalidOptionError,
@@ -378,8 +378,8 @@ class WatchingResolver implements Resolver {
           this.#fail(asSourceError(this.target, error));
           return;
         }
-        // applyEndpointChanges shares the list when nothing changed: no O(N) comparison needed.
-        this.#commit(next, event.revision, next.endpoints !== this.#working.endpoints);
+        // applyEndpointChanges shares the members when nothing changed: no O(N) comparison needed.
+        this.#commit(next, event.revision, !shareMembers(next, this.#working));
         return;
       }
       case 'error':
