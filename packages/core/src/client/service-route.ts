@@ -64,8 +64,10 @@ export function createServiceRoute(options: ServiceRouteOptions): ServiceRoute {
   const unsubscribe = resolver.subscribe(apply);
 
   const avoid = options.avoid;
-  const excluded = (tried: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined => {
-    const probing = avoid !== undefined && avoid.size > 0;
+  const excluded = (tried: ReadonlySet<string> | undefined, affinityKey: string | undefined): ReadonlySet<string> | undefined => {
+    // Probing diverts calls from an endpoint only for lack of a connection yet, not for a
+    // failure: a keyed call keeps its endpoint, so replicas that never talked agree on it.
+    const probing = affinityKey === undefined && avoid !== undefined && avoid.size > 0;
     if (quarantined.size === 0 && !probing) return tried;
     const now = clock.now();
     const out = new Set(tried);
@@ -90,7 +92,7 @@ export function createServiceRoute(options: ServiceRouteOptions): ServiceRoute {
     },
     pick(affinityKey, tried) {
       if (!picker) return { type: 'unavailable', error: new NoEndpointsError('empty', { service: name, target, detail: 'not resolved yet' }) };
-      const exclude = excluded(tried);
+      const exclude = excluded(tried, affinityKey);
       const result = picker.pick(affinityKey === undefined && exclude === undefined ? undefined : { affinityKey, exclude });
       if (result.type === 'unavailable' && result.error.service === undefined) {
         return { type: 'unavailable', error: new NoEndpointsError(result.error.reason, { service: name, target, cause: result.error }) };
