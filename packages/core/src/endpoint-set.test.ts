@@ -122,3 +122,28 @@ describe('applyEndpointChanges, chunk boundaries', () => {
     expect(base.endpoints[0]!.id).toBe('10.0.00000:80');
   });
 });
+
+describe('applyEndpointChanges, one change at a time', () => {
+  it('keeps lookups right through hundreds of single changes (overlay chains folded and rebuilt)', () => {
+    const ep = (n: number, ready = true) => createEndpoint({ address: `10.1.${Math.floor(n / 250)}.${n % 250}`, port: 80, ready });
+    let set = createEndpointSet(Array.from({ length: 500 }, (_, i) => ep(i)));
+    const model = new Map(set.endpoints.map((x) => [x.id, x]));
+    for (let step = 0; step < 600; step++) {
+      const n = (step * 37) % 700;
+      const id = ep(n).id;
+      if (step % 3 === 0 && model.has(id)) {
+        set = applyEndpointChanges(set, { remove: [id] });
+        model.delete(id);
+      } else {
+        const x = ep(n, step % 2 === 0);
+        set = applyEndpointChanges(set, { upsert: [x] });
+        model.set(id, x);
+      }
+      if (step % 50 === 49) {
+        for (let k = 0; k < 700; k++) expect(set.get(ep(k).id)).toEqual(model.get(ep(k).id));
+        expect(set.size).toBe(model.size);
+      }
+    }
+    expect(set.endpoints).toEqual(createEndpointSet(model.values()).endpoints);
+  });
+});

@@ -41,6 +41,8 @@ export function compareEndpoints(a: Endpoint, b: Endpoint): number {
 
 /** Overlays larger than this are folded into a fresh index (amortised O(1) per change). */
 const MAX_OVERLAY = 256;
+/** Longest chain of overlays before they are folded into one. */
+const MAX_CHAIN = 8;
 /** How many ancestors a derived set remembers for {@link EndpointSet.changesSince}. */
 const MAX_ANCESTORS = 4;
 /** Larger accumulated deltas are not worth reporting: consumers rebuild anyway. */
@@ -62,7 +64,9 @@ class FrozenEndpointSet implements EndpointSet {
   // Lookup is a shared base index plus a small overlay of later changes (null = removed), so a
   // set derived by applyEndpointChanges does not copy a 10 000-entry map for one change.
   readonly #base: ReadonlyMap<string, Endpoint>;
-  readonly #overlay: Delta | null;
+  /** Newest first; each maps id → endpoint, or null when removed. */
+  readonly #overlays: readonly Delta[];
+  readonly #overlaySize: number;
   // Weakly held ancestors with the changes since each, so a balancer can update its state for
   // one changed endpoint without scanning 10 000 (never keeps old snapshots alive).
   readonly #ancestors: readonly Ancestor[];
@@ -71,7 +75,8 @@ class FrozenEndpointSet implements EndpointSet {
     members: SortedChunks,
     flat: readonly Endpoint[] | undefined,
     base: ReadonlyMap<string, Endpoint>,
-    overlay: Delta | null,
+    overlays: readonly Delta[],
+    overlaySize: number,
     revision: string,
     ancestors: readonly Ancestor[] = [],
   ) {
@@ -79,7 +84,8 @@ class FrozenEndpointSet implements EndpointSet {
     this.#members = members;
     this.#flat = flat;
     this.#base = base;
-    this.#overlay = overlay;
+    this.#overlays = overlays;
+    this.#overlaySize = overlaySize;
     this.#ancestors = ancestors;
     Object.freeze(this);
   }
@@ -94,8 +100,9 @@ class FrozenEndpointSet implements EndpointSet {
     return this.#members;
   }
   get(id: string): Endpoint | undefined {
-    if (this.#overlay !== null) {
-      const hit = this.#overlay.get(id);
+    const overlays = this.#overlays;
+    for (let i = 0; i < overlays.length; i++) {
+      const hit = overlays[i]!.get(id);
       if (hit !== undefined) return hit ?? undefined;
     }
     return this.#base.get(id);
@@ -122,7 +129,7 @@ class FrozenEndpointSet implements EndpointSet {
   }
   withRevision(revision: string): FrozenEndpointSet {
     if (revision === this.revision) return this;
-    return new FrozenEndpointSet(this.#members, this.#flat, this.#base, this.#overlay, revision, [{ set: new WeakRef(this), delta: EMPTY_DELTA }, ...this.#ancestors].slice(0, MAX_ANCESTORS));
+    return new FrozenEndpointSet(this.#members, this.#flat, this.#base, this.#overlays, this.#overlaySize, revision, [{ set: new WeakRef(this), delta: EMPTY_DELTA }, ...this.#ancestors].slice(0, MAX_ANCESTORS));
   }
   derive(members: SortedChunks, changes: Delta, revision: string): FrozenEndpointSet {
     const ancestors: Ancestor[] = [{ set: new WeakRef(this), delta: changes }];
@@ -132,15 +139,22 @@ class FrozenEndpointSet implements EndpointSet {
       for (const [id, e] of changes) delta.set(id, e);
       ancestors.push({ set: a.set, delta });
     }
-    const size = (this.#overlay?.size ?? 0) + changes.size;
+    // Lookups go through a short chain of small overlays over a shared base index: a change adds
+    // one overlay (no copy); the chain is folded every MAX_CHAIN changes and the base rebuilt
+    // once MAX_OVERLAY ids are overlaid, so both costs are amortised O(1) per change.
+    const size = this.#overlaySize + changes.size;
     if (size > MAX_OVERLAY) {
       const index = new Map<string, Endpoint>();
       for (const e of members) index.set(e.id, e);
-      return new FrozenEndpointSet(members, undefined, index, null, revision, ancestors);
+      return new FrozenEndpointSet(members, undefined, index, [], 0, revision, ancestors);
     }
-    const overlay = new Map(this.#overlay ?? []);
-    for (const [id, e] of changes) overlay.set(id, e);
-    return new FrozenEndpointSet(members, undefined, this.#base, overlay, revision, ancestors);
+    let overlays: readonly Delta[] = [changes, ...this.#overlays];
+    if (overlays.length > MAX_CHAIN) {
+      const folded = new Map<string, Endpoint | null>();
+      for (let i = overlays.length - 1; i >= 0; i--) for (const [id, e] of overlays[i]!) folded.set(id, e);
+      overlays = [folded];
+    }
+    return new FrozenEndpointSet(members, undefined, this.#base, overlays, size, revision, ancestors);
   }
 }
 
@@ -174,7 +188,7 @@ export function createEndpointSet(endpoints: Iterable<Endpoint>, options: Endpoi
   }
   list.sort(compareEndpoints);
   Object.freeze(list);
-  return new FrozenEndpointSet(SortedChunks.from(list), list, byId, null, options.revision ?? '0');
+  return new FrozenEndpointSet(SortedChunks.from(list), list, byId, [], 0, options.revision ?? '0');
 }
 
 /** The empty snapshot. */

@@ -43,7 +43,7 @@ export class SortedChunks implements Iterable<Endpoint> {
 
 export class ChunkEditor {
   readonly #chunks: (readonly Endpoint[])[];
-  readonly #fresh = new WeakSet<readonly Endpoint[]>();
+  readonly #fresh = new Set<readonly Endpoint[]>();
   readonly #compare: (a: Endpoint, b: Endpoint) => number;
   #size: number;
 
