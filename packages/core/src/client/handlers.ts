@@ -144,21 +144,28 @@ function push(out: unknown[], key: string, value: unknown): void {
   out.push(key, value);
 }
 
-/** The value of a header in dispatch headers, case-insensitively. */
+/** The value of a header in dispatch headers, case-insensitively (`name` in lower case). */
 export function dispatchHeader(headers: HeadersInput, name: string): string | undefined {
   if (headers == null) return undefined;
+  const n = name.length;
   if (Array.isArray(headers)) {
     if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const pair of headers as unknown as [string, string][]) if (pair[0].toLowerCase() === name) return String(pair[1]);
+      for (const pair of headers as unknown as [string, string][]) if (pair[0].length === n && pair[0].toLowerCase() === name) return String(pair[1]);
       return undefined;
     }
-    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1]);
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const k = String(headers[i]);
+      if (k.length === n && k.toLowerCase() === name) return String(headers[i + 1]);
+    }
     return undefined;
   }
   if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
-    for (const [k, v] of headers as Iterable<[string, string]>) if (k.toLowerCase() === name) return String(v);
+    for (const [k, v] of headers as Iterable<[string, string]>) if (k.length === n && k.toLowerCase() === name) return String(v);
     return undefined;
   }
-  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) if (k.toLowerCase() === name && v !== undefined) return String(v);
+  const record = headers as Record<string, unknown>;
+  for (const k in record) {
+    if (k.length === n && Object.hasOwn(record, k) && k.toLowerCase() === name && record[k] !== undefined) return String(record[k]);
+  }
   return undefined;
 }
