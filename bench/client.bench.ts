@@ -5,6 +5,10 @@
  *    `fetch` to one fixed backend; undici `BalancedPool`, Wayfinder's request path
  *    (`undici.request` with `client.dispatcher`) and fetch path (`client.fetch`) over 4
  *    backends. Client CPU µs per request (process.cpuUsage), requests/s, p50/p99 latency.
+ *    Run twice: each client in its own process (rounds still interleaved), then all in this
+ *    process, where the clients share the JIT's type feedback for undici's code.
+ * 1b. The same client-side code without sockets: the pools' connections replaced (undici's
+ *    `factory` option) by one that answers at once, so only the clients' own CPU remains.
  * 2. Churn: open loop at 2000 requests/s over 6 backends (one child process each); every
  *    500 ms the oldest is SIGKILLed and a fresh one takes its place; the registry is told at
  *    once, or (second run) 1 s late. BalancedPool vs Wayfinder without retries vs Wayfinder
@@ -17,7 +21,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BalancedPool, Dispatcher, Pool } from 'undici';
 import { type BalancerPolicy, type CallOutcome, createClient, type WayfinderClient } from '@wayfinder/core';
 import { createFakeSource } from '@wayfinder/core/fake';
-import { leastRequest } from '@wayfinder/balancer';
+import { leastRequest, roundRobin } from '@wayfinder/balancer';
 import { holdProcess, machine, quantile, writeResults } from './lib.js';
 
 const release = process.env.WF_BENCH_CASE ? () => {} : holdProcess();
@@ -91,9 +95,16 @@ async function runBatch(total: number, concurrency: number, one: () => Promise<u
   return { cpuUs: (cpu.user + cpu.system) / total, rps: (total / elapsed) * 1000, lat };
 }
 
-const CASE_NAMES = ['undici Pool.request (1 backend)', 'global fetch (1 backend)', 'undici BalancedPool (4)', 'Wayfinder request path (4)', 'Wayfinder fetch path (4)'] as const;
+const CASE_NAMES = [
+  'undici Pool.request (1 backend)',
+  'global fetch (1 backend)',
+  'undici BalancedPool (4)',
+  'Wayfinder request path (4)',
+  'Wayfinder request path (4, roundRobin)',
+  'Wayfinder fetch path (4)',
+] as const;
 type CaseName = (typeof CASE_NAMES)[number];
-const ROUNDS = 7;
+const ROUNDS = 11;
 const CONCURRENCY = 16;
 
 /** One loopback case: what a request is, how many per round, and how to clean up. */
@@ -102,32 +113,34 @@ function buildCase(name: CaseName, ports: number[]): { run: () => Promise<unknow
   switch (name) {
     case 'undici Pool.request (1 backend)': {
       const pool = new Pool(`http://127.0.0.1:${fixed}`);
-      return { run: async () => (await pool.request({ path: '/', method: 'GET' })).body.text(), n: 3000, close: () => pool.close() };
+      return { run: async () => (await pool.request({ path: '/', method: 'GET' })).body.text(), n: 2000, close: () => pool.close() };
     }
     case 'global fetch (1 backend)': {
       const url = `http://127.0.0.1:${fixed}/`;
-      return { run: async () => (await fetch(url)).text(), n: 1000, close: async () => {} };
+      return { run: async () => (await fetch(url)).text(), n: 700, close: async () => {} };
     }
     case 'undici BalancedPool (4)': {
       const balanced = new BalancedPool(four.map((p) => `http://127.0.0.1:${p}`));
-      return { run: async () => (await balanced.request({ path: '/', method: 'GET' })).body.text(), n: 3000, close: () => balanced.close() };
+      return { run: async () => (await balanced.request({ path: '/', method: 'GET' })).body.text(), n: 2000, close: () => balanced.close() };
     }
     case 'Wayfinder request path (4)':
+    case 'Wayfinder request path (4, roundRobin)':
     case 'Wayfinder fetch path (4)': {
       const target = `static://${four.map((p) => `127.0.0.1:${p}`).join(',')}`;
-      const client = createClient({ services: { svc: target }, balancer: leastRequest(), transport: 'undici' });
-      return name === 'Wayfinder request path (4)'
-        ? { run: async () => (await client.dispatcher.request({ origin: 'http://svc', path: '/', method: 'GET' })).body.text(), n: 3000, close: () => client.close() }
-        : { run: async () => (await client.fetch('http://svc/')).text(), n: 1000, close: () => client.close() };
+      const balancer = name === 'Wayfinder request path (4, roundRobin)' ? roundRobin() : leastRequest();
+      const client = createClient({ services: { svc: target }, balancer, transport: 'undici' });
+      return name !== 'Wayfinder fetch path (4)'
+        ? { run: async () => (await client.dispatcher.request({ origin: 'http://svc', path: '/', method: 'GET' })).body.text(), n: 2000, close: () => client.close() }
+        : { run: async () => (await client.fetch('http://svc/')).text(), n: 700, close: () => client.close() };
     }
   }
 }
 
-/** Runs `ROUNDS` interleaved rounds; `batch(name)` runs one batch of a case wherever it lives. */
-async function interleave(batch: (name: CaseName) => Promise<BatchResult>): Promise<Map<CaseName, CaseResult>> {
-  const results = new Map<CaseName, CaseResult>(CASE_NAMES.map((n) => [n, { cpuUs: [], rps: [], latenciesMs: [] }]));
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = CASE_NAMES.map((_, i) => CASE_NAMES[(i + r) % CASE_NAMES.length]!);
+/** Runs `rounds` interleaved rounds of `names`; `batch(name)` runs one batch of a case wherever it lives. */
+async function interleave<N extends string>(names: readonly N[], rounds: number, batch: (name: N) => Promise<BatchResult>): Promise<Map<N, CaseResult>> {
+  const results = new Map<N, CaseResult>(names.map((n) => [n, { cpuUs: [], rps: [], latenciesMs: [] }]));
+  for (let r = 0; r < rounds; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]!);
     for (const name of order) {
       const { cpuUs, rps, lat } = await batch(name);
       const res = results.get(name)!;
@@ -143,7 +156,7 @@ async function interleave(batch: (name: CaseName) => Promise<BatchResult>): Prom
 async function loopbackShared(ports: number[]): Promise<Map<CaseName, CaseResult>> {
   const cases = new Map(CASE_NAMES.map((n) => [n, buildCase(n, ports)]));
   for (const c of cases.values()) await runBatch(300, CONCURRENCY, c.run); // warm-up
-  const results = await interleave(async (name) => {
+  const results = await interleave(CASE_NAMES, ROUNDS, async (name) => {
     globalThis.gc?.();
     const c = cases.get(name)!;
     return runBatch(c.n, CONCURRENCY, c.run);
@@ -153,9 +166,9 @@ async function loopbackShared(ports: number[]): Promise<Map<CaseName, CaseResult
 }
 
 /** Each case in its own client process, rounds still interleaved (one code path per process). */
-async function loopbackIsolated(ports: number[]): Promise<Map<CaseName, CaseResult>> {
-  const workers = new Map<CaseName, ChildProcess>();
-  for (const name of CASE_NAMES) {
+async function isolated<N extends string>(names: readonly N[], rounds: number, ports: number[]): Promise<Map<N, CaseResult>> {
+  const workers = new Map<N, ChildProcess>();
+  for (const name of names) {
     const proc = spawn(process.execPath, [...process.execArgv, import.meta.filename], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, WF_BENCH_CASE: name, WF_BENCH_PORTS: JSON.stringify(ports) },
@@ -163,7 +176,7 @@ async function loopbackIsolated(ports: number[]): Promise<Map<CaseName, CaseResu
     workers.set(name, proc);
     await once(proc, 'message'); // warmed up
   }
-  const results = await interleave(async (name) => {
+  const results = await interleave(names, rounds, async (name) => {
     const proc = workers.get(name)!;
     proc.send('batch');
     const [msg] = (await once(proc, 'message')) as [BatchResult];
@@ -176,10 +189,10 @@ async function loopbackIsolated(ports: number[]): Promise<Map<CaseName, CaseResu
   return results;
 }
 
-/** The child side of {@link loopbackIsolated}. */
-async function caseWorker(name: CaseName, ports: number[]): Promise<void> {
-  const c = buildCase(name, ports);
-  await runBatch(300, CONCURRENCY, c.run);
+/** The child side of {@link isolated}. */
+async function caseWorker(name: string, ports: number[]): Promise<void> {
+  const c = (SYNTH_NAMES as readonly string[]).includes(name) ? buildSyntheticCase(name as SynthName) : buildCase(name as CaseName, ports);
+  await runBatch(Math.min(c.n, 3000), CONCURRENCY, c.run);
   process.on('message', (msg) => {
     if (msg === 'exit') {
       void c.close().finally(() => process.exit(0));
@@ -224,11 +237,11 @@ function summarise(results: Map<CaseName, CaseResult>): CpuRow[] {
 async function loopback(): Promise<{ isolated: CpuRow[]; shared: CpuRow[] }> {
   const server = await spawnServer(5);
   children.add(server);
-  const isolated = summarise(await loopbackIsolated(server.ports));
+  const own = summarise(await isolated(CASE_NAMES, ROUNDS, server.ports));
   const shared = summarise(await loopbackShared(server.ports));
   kill(server);
   children.delete(server);
-  return { isolated, shared };
+  return { isolated: own, shared };
 }
 
 // ---------------------------------------------------------------- 1b. client-side cost without sockets
@@ -281,35 +294,50 @@ interface SyntheticRow {
   deltaUs: number;
 }
 
-async function synthetic(): Promise<SyntheticRow[]> {
+const SYNTH_NAMES = [
+  'undici Pool.request (1 pool)',
+  'undici BalancedPool (4)',
+  'Wayfinder request path (4)',
+  'fetch with an undici Pool as dispatcher (1 pool)',
+  'Wayfinder fetch path (4)',
+] as const;
+type SynthName = (typeof SYNTH_NAMES)[number];
+const SYNTH_ADDRESSES = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'];
+
+function buildSyntheticCase(name: SynthName): { run: () => Promise<unknown>; n: number; close: () => Promise<unknown> } {
   const factory = () => new AnsweringClient();
-  const addresses = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'];
-  const pool = new Pool('http://10.0.0.1', { factory });
-  const balanced = new BalancedPool(
-    addresses.map((a) => `http://${a}`),
-    { factory: (origin: string | URL, opts: object) => new Pool(origin, { ...opts, factory }) },
-  );
-  const client = createClient({ services: { svc: `static://${addresses.join(',')}` }, balancer: leastRequest(), transport: 'undici', poolOptions: { factory } });
-  const cases: [string, () => Promise<unknown>][] = [
-    ['undici Pool.request (1 pool)', async () => (await pool.request({ path: '/', method: 'GET' })).body.text()],
-    ['undici BalancedPool (4)', async () => (await balanced.request({ path: '/', method: 'GET' })).body.text()],
-    ['Wayfinder request path (4)', async () => (await client.dispatcher.request({ origin: 'http://svc', path: '/', method: 'GET' })).body.text()],
-  ];
-  const cpu = new Map<string, number[]>(cases.map(([n]) => [n, []]));
-  for (const [, run] of cases) await runBatch(5000, CONCURRENCY, run);
-  for (let r = 0; r < 9; r++) {
-    for (let i = 0; i < cases.length; i++) {
-      const [name, run] = cases[(i + r) % cases.length]!;
-      globalThis.gc?.();
-      cpu.get(name)!.push((await runBatch(20_000, CONCURRENCY, run)).cpuUs);
+  switch (name) {
+    case 'undici Pool.request (1 pool)': {
+      const pool = new Pool('http://10.0.0.1', { factory });
+      return { run: async () => (await pool.request({ path: '/', method: 'GET' })).body.text(), n: 20_000, close: () => pool.close() };
+    }
+    case 'undici BalancedPool (4)': {
+      const balanced = new BalancedPool(
+        SYNTH_ADDRESSES.map((a) => `http://${a}`),
+        { factory: (origin: string | URL, opts: object) => new Pool(origin, { ...opts, factory }) },
+      );
+      return { run: async () => (await balanced.request({ path: '/', method: 'GET' })).body.text(), n: 20_000, close: () => balanced.close() };
+    }
+    case 'fetch with an undici Pool as dispatcher (1 pool)': {
+      const pool = new Pool('http://10.0.0.9', { factory });
+      return { run: async () => (await fetch('http://10.0.0.9/', { dispatcher: pool } as RequestInit)).text(), n: 4000, close: () => pool.close() };
+    }
+    case 'Wayfinder request path (4)':
+    case 'Wayfinder fetch path (4)': {
+      const client = createClient({ services: { svc: `static://${SYNTH_ADDRESSES.join(',')}` }, balancer: leastRequest(), transport: 'undici', poolOptions: { factory } });
+      return name === 'Wayfinder request path (4)'
+        ? { run: async () => (await client.dispatcher.request({ origin: 'http://svc', path: '/', method: 'GET' })).body.text(), n: 20_000, close: () => client.close() }
+        : { run: async () => (await client.fetch('http://svc/')).text(), n: 4000, close: () => client.close() };
     }
   }
-  await client.close();
-  await pool.close();
-  await balanced.close();
-  const base = cpu.get(cases[0]![0])!;
-  return cases.map(([name]) => {
-    const v = cpu.get(name)!;
+}
+
+/** The synthetic cases, each in its own process (mixing fetch and the request API in one process skews both). */
+async function synthetic(): Promise<SyntheticRow[]> {
+  const results = await isolated(SYNTH_NAMES, 9, []);
+  return SYNTH_NAMES.map((name) => {
+    const v = results.get(name)!.cpuUs;
+    const base = results.get(name.includes('fetch') ? 'fetch with an undici Pool as dispatcher (1 pool)' : 'undici Pool.request (1 pool)')!.cpuUs;
     return { name, cpuUsPerRequest: quantile(v, 0.5), deltaUs: quantile(v.map((x, i) => x - base[i]!), 0.5) };
   });
 }
@@ -552,7 +580,7 @@ async function eventToPicker(rounds: number): Promise<number[]> {
 // ---------------------------------------------------------------- run
 
 if (process.env.WF_BENCH_CASE) {
-  await caseWorker(process.env.WF_BENCH_CASE as CaseName, JSON.parse(process.env.WF_BENCH_PORTS!) as number[]);
+  await caseWorker(process.env.WF_BENCH_CASE, JSON.parse(process.env.WF_BENCH_PORTS!) as number[]);
 } else {
   await main();
 }
@@ -560,8 +588,8 @@ if (process.env.WF_BENCH_CASE) {
 async function main(): Promise<void> {
 const t0 = performance.now();
 const loadBefore = os.loadavg()[0]!;
-const cpu = process.env.SKIP_LOOPBACK ? { isolated: [], shared: [] } : await loopback();
 const syntheticRows = await synthetic();
+const cpu = process.env.SKIP_LOOPBACK ? { isolated: [], shared: [] } : await loopback();
 const idleEventUs = await eventToPicker(300);
 const churnRuns: ChurnResult[] = [];
 const LAGS = (process.env.CHURN_LAGS ?? '0,1000').split(',').map(Number);
@@ -588,7 +616,7 @@ const cpuTable = (rows: CpuRow[], where: string) => {
       fmt(c.p99Ms, 3),
       fmt(c.p99Ms / p99(c.name.includes('fetch') ? 'global fetch (1 backend)' : 'undici Pool.request (1 backend)')),
     ]),
-    note: 'Medians over rounds; Δ and the BalancedPool ratio are medians of same-round differences/ratios. Wayfinder cases use leastRequest() from @wayfinder/balancer over 4 backends; the plain cases go to one fixed backend. Goals: request path ≤ plain request + 3 µs and ≥ BalancedPool throughput; fetch path ≤ plain fetch + 5 µs; p99 ≤ 1.1× plain.',
+    note: 'Medians over rounds; Δ and the BalancedPool ratio are medians of same-round differences/ratios. Wayfinder cases use leastRequest() from @wayfinder/balancer over 4 backends (one row roundRobin(), the policy family of BalancedPool); the plain cases go to one fixed backend. Goals: request path ≤ plain request + 3 µs and ≥ BalancedPool throughput; fetch path ≤ plain fetch + 5 µs; p99 ≤ 1.1× plain.',
   };
 };
 const { md } = writeResults(
@@ -598,10 +626,10 @@ const { md } = writeResults(
     cpuTable(cpu.isolated, 'each client in its own process'),
     cpuTable(cpu.shared, 'all clients in one process'),
     {
-      title: 'Client-side cost without sockets (every connection answers at once; 16 concurrent, 9 interleaved rounds of 20 000)',
-      columns: ['case', 'CPU µs/req', 'Δ vs Pool.request (µs)'],
+      title: 'Client-side cost without sockets (every connection answers at once; each case in its own process; 16 concurrent, 9 interleaved rounds)',
+      columns: ['case', 'CPU µs/req', 'Δ vs plain (µs)'],
       rows: syntheticRows.map((r) => [r.name, fmt(r.cpuUsPerRequest, 2), fmt(r.deltaUs, 2)]),
-      note: "Through the pools' `factory` option, undici's per-connection clients are replaced by one that answers a 200 with a 2-byte body on the next microtask: the figures are the request API, the pools and (for Wayfinder) the pick, the handler and the outcome reporting, without sockets, syscalls or the server's timing.",
+      note: "Through the pools' `factory` option, undici's per-connection clients are replaced by one that answers a 200 with a 2-byte body on the next microtask: the figures are the request API, the pools and (for Wayfinder) the pick, the handler and the outcome reporting, without sockets, syscalls or the server's timing. Δ: request cases vs Pool.request, fetch cases vs Node's fetch given an undici Pool (same fake connections) as dispatcher; medians of same-round differences.",
     },
     {
       title: `Churn: ${RATE_PER_S} req/s open loop for ${CHURN_SECONDS} s, 6 backends, one SIGKILLed and replaced every ${KILL_EVERY_MS} ms`,
