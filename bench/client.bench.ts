@@ -166,12 +166,12 @@ async function loopbackShared(ports: number[]): Promise<Map<CaseName, CaseResult
 }
 
 /** Each case in its own client process, rounds still interleaved (one code path per process). */
-async function isolated<N extends string>(names: readonly N[], rounds: number, ports: number[]): Promise<Map<N, CaseResult>> {
+async function isolated<N extends string>(kind: 'loopback' | 'synthetic', names: readonly N[], rounds: number, ports: number[]): Promise<Map<N, CaseResult>> {
   const workers = new Map<N, ChildProcess>();
   for (const name of names) {
     const proc = spawn(process.execPath, [...process.execArgv, import.meta.filename], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, WF_BENCH_CASE: name, WF_BENCH_PORTS: JSON.stringify(ports) },
+      env: { ...process.env, WF_BENCH_KIND: kind, WF_BENCH_CASE: name, WF_BENCH_PORTS: JSON.stringify(ports) },
     });
     workers.set(name, proc);
     await once(proc, 'message'); // warmed up
@@ -190,8 +190,8 @@ async function isolated<N extends string>(names: readonly N[], rounds: number, p
 }
 
 /** The child side of {@link isolated}. */
-async function caseWorker(name: string, ports: number[]): Promise<void> {
-  const c = (SYNTH_NAMES as readonly string[]).includes(name) ? buildSyntheticCase(name as SynthName) : buildCase(name as CaseName, ports);
+async function caseWorker(kind: string, name: string, ports: number[]): Promise<void> {
+  const c = kind === 'synthetic' ? buildSyntheticCase(name as SynthName) : buildCase(name as CaseName, ports);
   await runBatch(Math.min(c.n, 3000), CONCURRENCY, c.run);
   process.on('message', (msg) => {
     if (msg === 'exit') {
@@ -237,7 +237,7 @@ function summarise(results: Map<CaseName, CaseResult>): CpuRow[] {
 async function loopback(): Promise<{ isolated: CpuRow[]; shared: CpuRow[] }> {
   const server = await spawnServer(5);
   children.add(server);
-  const own = summarise(await isolated(CASE_NAMES, ROUNDS, server.ports));
+  const own = summarise(await isolated('loopback', CASE_NAMES, ROUNDS, server.ports));
   const shared = summarise(await loopbackShared(server.ports));
   kill(server);
   children.delete(server);
@@ -334,7 +334,7 @@ function buildSyntheticCase(name: SynthName): { run: () => Promise<unknown>; n: 
 
 /** The synthetic cases, each in its own process (mixing fetch and the request API in one process skews both). */
 async function synthetic(): Promise<SyntheticRow[]> {
-  const results = await isolated(SYNTH_NAMES, 9, []);
+  const results = await isolated('synthetic', SYNTH_NAMES, 9, []);
   return SYNTH_NAMES.map((name) => {
     const v = results.get(name)!.cpuUs;
     const base = results.get(name.includes('fetch') ? 'fetch with an undici Pool as dispatcher (1 pool)' : 'undici Pool.request (1 pool)')!.cpuUs;
@@ -580,7 +580,7 @@ async function eventToPicker(rounds: number): Promise<number[]> {
 // ---------------------------------------------------------------- run
 
 if (process.env.WF_BENCH_CASE) {
-  await caseWorker(process.env.WF_BENCH_CASE, JSON.parse(process.env.WF_BENCH_PORTS!) as number[]);
+  await caseWorker(process.env.WF_BENCH_KIND ?? 'loopback', process.env.WF_BENCH_CASE, JSON.parse(process.env.WF_BENCH_PORTS!) as number[]);
 } else {
   await main();
 }
