@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@wayfinder/core';
-import { createAliasTable, drawAlias, uniformWeights } from './alias-table.js';
+import { createAliasTable, uniformWeights } from './alias-table.js';
 import { type CandidateView, CHUNK_BITS, CHUNK_MASK, type CorePicker, type PolicyCore, endpointAt, isExcludedAt, nextAllowedIn, slotAt } from './core.js';
 import type { FastRandom } from './fast-random.js';
 import type { SlotTable } from './slots.js';
@@ -87,15 +87,45 @@ function retry(context: Parameters<CorePicker['pick']>[0], view: CandidateView, 
   return nextAllowedIn(context, view, rng.below(view.size), first);
 }
 
-/** The alias-table picker of a full build, with the weight total and maximum patches start from. */
+/**
+ * The alias-table picker of a full build, with the weight total and maximum patches start from.
+ * Column i's acceptance threshold (its probability scaled to 2^30) and its alias sit side by
+ * side in one Int32Array, so a draw reads one cache line even when the table is megabytes.
+ */
 class AliasPicker implements CorePicker {
+  readonly #table: Int32Array;
+  readonly #n: number;
   constructor(
     readonly view: CandidateView,
     readonly maxWeight: number,
     readonly totalWeight: number,
-    readonly pick: (context: Parameters<CorePicker['pick']>[0]) => number,
-  ) {}
+    table: { prob: Float64Array; alias: Int32Array },
+    readonly rng: FastRandom,
+  ) {
+    const n = table.prob.length;
+    const packed = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      packed[2 * i] = Math.min(TWO_30, Math.round(table.prob[i]! * TWO_30));
+      packed[2 * i + 1] = table.alias[i]!;
+    }
+    this.#table = packed;
+    this.#n = n;
+  }
+  pick(context: Parameters<CorePicker['pick']>[0]): number {
+    const i = this.#draw();
+    if (context?.exclude === undefined || !isExcludedAt(context, this.view, i)) return i;
+    return retry(context, this.view, this.rng, i, () => this.#draw());
+  }
+  #draw(): number {
+    // One 30-bit draw: its high part picks the column, the rest decides column or alias.
+    const x = this.rng.next30() * this.#n;
+    const i = (x * INV_TWO_30) | 0;
+    return x - i * TWO_30 < this.#table[2 * i]! ? i : this.#table[2 * i + 1]!;
+  }
 }
+
+const TWO_30 = 1073741824;
+const INV_TWO_30 = 1 / TWO_30;
 
 export function randomCore(weighted: boolean): PolicyCore {
   return {
@@ -112,21 +142,7 @@ export function randomCore(weighted: boolean): PolicyCore {
             total += w;
             if (w > max) max = w;
           }
-          const table = createAliasTable(weights);
-          const n = table.prob.length;
-          const prob = table.prob;
-          const alias = table.alias;
-          const draw = () => {
-            const r = rng.next30();
-            const i = ((r * n) / 1073741824) | 0;
-            // The fraction of the same draw decides between the column and its alias.
-            return (r * n) % 1073741824 < prob[i]! * 1073741824 ? i : alias[i]!;
-          };
-          return new AliasPicker(view, max, total, (context) => {
-            const i = draw();
-            if (context?.exclude === undefined || !isExcludedAt(context, view, i)) return i;
-            return retry(context, view, rng, i, draw);
-          });
+          return new AliasPicker(view, max, total, createAliasTable(weights), rng);
         },
         patch(previous, view, firstNew, left) {
           if (previous instanceof UniformPicker) {
