@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { InvalidOptionError, type ListResult, type Source, type SourceContext } from '@wayfinder/core';
 import { type AddressLookup, addressEndpoints, minTtl, negativeTtl, readAddresses, readSrvRecords, refreshDelayMs, srvEndpoints } from './parse.js';
 import { canonicalName } from './message.js';
@@ -87,9 +88,11 @@ export function dnsSrv(options: DnsSrvOptions): Source {
         if (extra.addresses.length > 0) lookups.set(key, extra);
         else missing.push(key);
       }
-      await forEachLimited(missing, LOOKUP_CONCURRENCY, async (name) => {
-        lookups.set(name, await lookupAddresses(query, target, name, context));
-      });
+      await withLookupSignal(context, (lookupContext) =>
+        forEachLimited(missing, LOOKUP_CONCURRENCY, async (name) => {
+          lookups.set(name, await lookupAddresses(query, target, name, lookupContext));
+        }),
+      );
       let minimum = ttl;
       for (const record of usable) minimum = minTtl(minimum, lookups.get(canonicalName(record.target))?.ttl);
       const endpoints = srvEndpoints(usable, (t) => lookups.get(canonicalName(t))?.addresses ?? []);
@@ -122,6 +125,24 @@ export function dnsAddress(options: DnsAddressOptions): Source {
 }
 
 /** A and AAAA of `name` together; an empty result carries the negative TTL. */
+/**
+ * Runs the parallel address look-ups under a signal of their own that follows the caller's:
+ * up to 2 × LOOKUP_CONCURRENCY queries listen to it at once, more than Node's default warning
+ * threshold of 10 listeners, which is not a leak here.
+ */
+async function withLookupSignal<T>(context: SourceContext, run: (context: SourceContext) => Promise<T>): Promise<T> {
+  context.signal.throwIfAborted();
+  const local = new AbortController();
+  setMaxListeners(2 * LOOKUP_CONCURRENCY + 2, local.signal);
+  const forward = () => local.abort(context.signal.reason);
+  context.signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await run({ ...context, signal: local.signal });
+  } finally {
+    context.signal.removeEventListener('abort', forward);
+  }
+}
+
 async function lookupAddresses(query: DnsQuerier, target: string, name: string, context: SourceContext): Promise<AddressLookup> {
   const answers = await Promise.all([query(name, 'A', context), query(name, 'AAAA', context)]);
   const addresses: string[] = [];
