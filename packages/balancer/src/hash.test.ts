@@ -8,6 +8,21 @@ describe('hashString', () => {
     expect(hashString('')).toBe(hashString(''));
   });
 
+  it('never changes its values: replicas running different versions must map keys alike (pinned)', () => {
+    const pinned: [string, number][] = [
+      ['', 0],
+      ['a', 1867108634],
+      ['tenant-42', 2015880654],
+      ['conversation-7', 2670917566],
+      ['é漢字', 3427721437],
+      ['key-123456789', 4057686267],
+    ];
+    for (const [key, value] of pinned) expect(hashString(key)).toBe(value);
+    const out = new Uint32Array(1);
+    hashStringTo('tenant-42', 0, out);
+    expect(out[0]).toBe(2015880654);
+  });
+
   it('spreads sequential keys evenly over 64 buckets (chi-square below the 99.9% bound)', () => {
     const buckets = new Array<number>(64).fill(0);
     const n = 64_000;
