@@ -1,4 +1,4 @@
-import { applyEndpointChanges, createEndpoint, seededRandom } from '@wayfinder/core';
+import { applyEndpointChanges, createEndpoint, createEndpointSet, seededRandom } from '@wayfinder/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { consistentHash } from './consistent-hash.js';
@@ -142,4 +142,20 @@ describe('maglev', () => {
     const picker = maglev({ tableSize: 251 }).create().build(setOf(endpoints(4)));
     for (let i = 0; i < 100; i++) expect(idOf(picker.pick({ affinityKey: `k${i}`, exclude: new Set(['e0', 'e1', 'e2']) }))).toBe('e3');
   });
+});
+
+describe('consistent hashing is stable across versions (pinned mappings)', () => {
+  // Replicas running different Wayfinder versions must agree on every key: a change of these
+  // values is a breaking change of the hashing, to be made deliberately and announced.
+  const set = createEndpointSet([1, 2, 3, 4, 5].map((n) => createEndpoint({ address: `10.0.0.${n}`, port: 8080 })));
+  const keys = ['a', 'b', 'tenant-42', 'conversation-7', 'x', 'y', 'z', 'q'];
+  const hosts = (policy: ReturnType<typeof consistentHash>) => {
+    const picker = policy.create().build(set);
+    return keys.map((key) => {
+      const r = picker.pick({ affinityKey: key });
+      return r.type === 'endpoint' ? Number(r.endpoint.address.split('.')[3]) : 0;
+    });
+  };
+  it('ring', () => expect(hosts(consistentHash())).toEqual([1, 2, 4, 5, 3, 2, 3, 2]));
+  it('maglev', () => expect(hosts(maglev())).toEqual([2, 2, 3, 4, 1, 1, 1, 2]));
 });
