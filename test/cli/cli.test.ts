@@ -3,47 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, runWayfinder } from '../harness/cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'packages/cli/src/bin.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wf-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `wayfinder` as a user would (a child process); `onLine` sees stdout lines as they come. */
-function wayfinder(args: string[], options: { onLine?: (line: string, n: number) => void; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@wayfinder/source', '--import', 'tsx', BIN, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    let lines = 0;
-    let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        options.onLine?.(line, lines++);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`wayfinder ${args.join(' ')} did not finish; stdout: ${stdout}; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const wayfinder = runWayfinder;
 
 describe('wayfinder resolve', () => {
   it('prints the snapshot of a static target in the stable JSON shape and exits 0', async () => {

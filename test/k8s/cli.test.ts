@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWayfinder } from '../harness/cli.js';
 import { startTestCluster, type TestCluster } from './cluster.js';
 import { podEndpoint, slice } from './fake-api-objects.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'packages/cli/src/bin.ts');
 
 let cluster: TestCluster;
 let kubeconfig: string;
@@ -43,36 +40,8 @@ afterAll(async () => {
 });
 
 /** Runs `wayfinder` as a user would, with KUBECONFIG pointing at the fake cluster. */
-function wayfinder(args: string[], onLine?: (line: string, n: number) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@wayfinder/source', '--import', 'tsx', BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-    });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    let lines = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        onLine?.(line, lines++);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`wayfinder ${args.join(' ')} did not finish; stdout: ${stdout}; stderr: ${stderr}`));
-    }, 45_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function wayfinder(args: string[], onLine?: (line: string, n: number) => void) {
+  return runWayfinder(args, { env: { KUBECONFIG: kubeconfig }, timeoutMs: 45_000, ...(onLine ? { onLine } : {}) });
 }
 
 describe('wayfinder CLI on k8s:// targets (fake API server over https, KUBECONFIG)', () => {
