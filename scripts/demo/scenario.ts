@@ -1,19 +1,12 @@
 import { createRegistryServer } from '@wayfinder/adapters';
 import type { ResolverState } from '@wayfinder/core';
 import { type DemoBackend, startBackend } from './backend.js';
-import { runClientHalf, type ScheduledEvent } from './client-half.js';
+import { type ClientHalfOptions, runClientHalf, type ScheduledEvent } from './client-half.js';
 import type { DemoStats } from './stats.js';
 import type { EventRecord } from './summary.js';
 
-export interface ScenarioOptions {
-  durationMs: number;
-  ratePerSecond: number;
-  policy: 'peak-ewma' | 'least-request';
-  stats: DemoStats;
-  tty: boolean;
-  write: (text: string) => void;
-  signal: AbortSignal;
-}
+/** The client half's options, less what the scenario supplies itself (target, path, events). */
+export type ScenarioOptions = Pick<ClientHalfOptions, 'durationMs' | 'ratePerSecond' | 'policy' | 'stats' | 'tty' | 'write' | 'signal'>;
 
 const SERVICE = 'agents';
 /** Short so the killed backend's registration expires well within the demo. */
