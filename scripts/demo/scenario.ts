@@ -2,7 +2,6 @@ import { createRegistryServer } from '@wayfinder/adapters';
 import type { ResolverState } from '@wayfinder/core';
 import { type DemoBackend, startBackend } from './backend.js';
 import { type ClientHalfOptions, runClientHalf, type ScheduledEvent } from './client-half.js';
-import type { DemoStats } from './stats.js';
 import type { EventRecord } from './summary.js';
 
 /** The client half's options, less what the scenario supplies itself (target, path, events). */
